@@ -1,0 +1,18 @@
+//! gasguard: a local, strict gate for BitMind SN34 model submissions.
+//!
+//! The pipeline reads as the modules do: [`submission`] (intake and layout)
+//! → [`config`] → [`python`] → [`weights`] → [`report`], driven by
+//! [`check`]; [`policy`] is the data every stage consults and [`rules`] the
+//! registry of every diagnostic.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod policy;
+pub mod python;
+pub mod report;
+pub mod rules;
+pub mod submission;
+pub mod weights;
+pub mod yaml;

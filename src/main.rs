@@ -1,0 +1,12 @@
+//! The gasguard binary: parse arguments, run, exit. A panic is a bug: it is
+//! caught here and reported as an internal error (exit 2), never a crash.
+
+fn main() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("gasguard: internal error: {info}");
+        eprintln!("gasguard: this is a bug; please report it with the input that caused it");
+    }));
+    let code = std::panic::catch_unwind(|| gasguard::cli::run(std::env::args_os().collect()))
+        .unwrap_or(gasguard::cli::EXIT_ERROR);
+    std::process::exit(code);
+}

@@ -1,0 +1,543 @@
+//! The policy: what modules, calls and sizes a submission may use.
+//!
+//! It is data (`rules/sn34.yaml`, embedded at build time, replaceable with
+//! `--policy FILE`). Loading validates the whole file and reports every
+//! problem with its location in the policy file, as cargo-deny does.
+
+use std::ops::Range;
+use std::path::Path;
+
+use crate::yaml::{self, Node, Value, YamlLimits};
+
+/// The policy shipped with gasguard.
+pub const BUILTIN_POLICY: &str = include_str!("../rules/sn34.yaml");
+pub const BUILTIN_POLICY_NAME: &str = "rules/sn34.yaml (built in)";
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub name: String,
+    pub allowed_modules: Vec<String>,
+    pub blocked_modules: Vec<BlockedModule>,
+    pub blocked_calls: Vec<Reasoned>,
+    pub blocked_submodules: Vec<Reasoned>,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Debug)]
+pub struct BlockedModule {
+    pub name: String,
+    pub category: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Reasoned {
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub archive_max_total_bytes: u64,
+    pub archive_max_entries: u64,
+    pub archive_max_ratio: u64,
+    pub max_text_file_bytes: u64,
+    pub config_max_bytes: u64,
+    pub config_max_depth: u64,
+    pub config_max_alias_expansion: u64,
+    pub max_side: u64,
+    pub max_frames: u64,
+    pub weights_max_header_bytes: u64,
+    pub python_max_bytes: u64,
+    pub python_max_depth: u64,
+}
+
+/// Why a policy file was refused: every problem, each with its place.
+#[derive(Debug)]
+pub struct PolicyError {
+    pub origin: String,
+    pub source: String,
+    pub problems: Vec<(Range<usize>, String)>,
+}
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid policy {}: ", self.origin)?;
+        let mut first = true;
+        for (span, message) in &self.problems {
+            let (line, col) = crate::diagnostic::line_column(&self.source, span.start);
+            if !first {
+                write!(f, "; ")?;
+            }
+            first = false;
+            write!(f, "{line}:{col}: {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl Policy {
+    pub fn builtin() -> Policy {
+        match Policy::parse(BUILTIN_POLICY, BUILTIN_POLICY_NAME) {
+            Ok(policy) => policy,
+            // The built-in policy is tested; failing here is a build defect.
+            Err(e) => panic!("built-in policy is invalid: {e}"),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Policy, anyhow::Error> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read policy file {}: {e}", path.display()))?;
+        let source = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("policy file {} is not valid UTF-8", path.display()))?;
+        Ok(Policy::parse(&source, &path.display().to_string())?)
+    }
+
+    pub fn parse(source: &str, origin: &str) -> Result<Policy, PolicyError> {
+        let fail = |problems| PolicyError {
+            origin: origin.to_string(),
+            source: source.to_string(),
+            problems,
+        };
+        let doc = yaml::parse(
+            source,
+            &YamlLimits {
+                max_depth: 16,
+                max_nodes: 100_000,
+            },
+        );
+        if !doc.problems.is_empty() {
+            let problems = doc
+                .problems
+                .iter()
+                .map(|p| match p {
+                    yaml::Problem::Syntax { span, message }
+                    | yaml::Problem::Tag { span, message }
+                    | yaml::Problem::AliasBudget { span, message } => {
+                        (span.clone(), message.clone())
+                    }
+                    yaml::Problem::DuplicateKey { span, key, .. } => {
+                        (span.clone(), format!("duplicate key `{key}`"))
+                    }
+                })
+                .collect();
+            return Err(fail(problems));
+        }
+        let Some(root) = doc.root else {
+            return Err(fail(vec![(0..0, "the policy file is empty".into())]));
+        };
+        let mut r = Reader::default();
+        let policy = r.policy(&root);
+        match policy {
+            Some(p) if r.problems.is_empty() => Ok(p),
+            _ => Err(fail(r.problems)),
+        }
+    }
+
+    /// Top-level name of the blocked entry that covers `module`, if any.
+    pub fn blocked_module(&self, module: &str) -> Option<&BlockedModule> {
+        self.blocked_modules
+            .iter()
+            .find(|b| covers(&b.name, module))
+    }
+
+    /// Whether `module` is on the allowlist (itself or a containing package).
+    pub fn is_allowed_module(&self, module: &str) -> bool {
+        self.allowed_modules.iter().any(|a| covers(a, module))
+            && self.blocked_module(module).is_none()
+    }
+
+    pub fn blocked_submodule(&self, dotted: &str) -> Option<&Reasoned> {
+        self.blocked_submodules
+            .iter()
+            .find(|b| covers(&b.name, dotted))
+    }
+
+    /// Top-level package names the policy mentions (allowed or blocked).
+    pub fn module_roots(&self) -> impl Iterator<Item = &str> {
+        self.allowed_modules
+            .iter()
+            .map(String::as_str)
+            .chain(self.blocked_modules.iter().map(|b| b.name.as_str()))
+            .map(|m| m.split('.').next().unwrap_or(m))
+    }
+
+    pub fn yaml_limits(&self) -> YamlLimits {
+        YamlLimits {
+            max_depth: self.limits.config_max_depth as usize,
+            max_nodes: self.limits.config_max_alias_expansion as usize,
+        }
+    }
+}
+
+/// `package` covers `module` when equal or a dotted prefix of it.
+pub fn covers(package: &str, module: &str) -> bool {
+    module == package
+        || (module.len() > package.len()
+            && module.starts_with(package)
+            && module.as_bytes()[package.len()] == b'.')
+}
+
+/// Walks the YAML tree, collecting every problem instead of stopping at one.
+#[derive(Default)]
+struct Reader {
+    problems: Vec<(Range<usize>, String)>,
+}
+
+impl Reader {
+    fn problem(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.problems.push((span.clone(), message.into()));
+    }
+
+    /// The mapping's entries, reporting keys outside `known`.
+    fn map<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        known: &[&str],
+    ) -> Option<&'n [(Node, Node)]> {
+        let Some(entries) = node.as_map() else {
+            self.problem(
+                &node.span,
+                format!("`{what}` must be a mapping, found {}", node.type_name()),
+            );
+            return None;
+        };
+        for (k, _) in entries {
+            match k.as_str() {
+                Some(key) if known.contains(&key) => {}
+                _ => self.problem(
+                    &k.span,
+                    format!(
+                        "unknown key `{}` in `{what}` (expected one of: {})",
+                        k.plain
+                            .clone()
+                            .unwrap_or_else(|| k.as_str().unwrap_or("?").to_string()),
+                        known.join(", ")
+                    ),
+                ),
+            }
+        }
+        Some(entries)
+    }
+
+    fn required<'n>(&mut self, node: &'n Node, parent: &str, key: &str) -> Option<&'n Node> {
+        match node.get(key) {
+            Some((_, v)) => Some(v),
+            None => {
+                self.problem(&node.span, format!("`{parent}` is missing the key `{key}`"));
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) if !s.is_empty() => Some(s.clone()),
+            _ => {
+                self.problem(
+                    &node.span,
+                    format!(
+                        "`{what}` must be a non-empty string, found {}",
+                        node.type_name()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: &Node, what: &str) -> Vec<String> {
+        let Value::Seq(items) = &node.value else {
+            self.problem(
+                &node.span,
+                format!(
+                    "`{what}` must be a list of strings, found {}",
+                    node.type_name()
+                ),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| self.dotted(item, what))
+            .collect()
+    }
+
+    /// A dotted Python name (`torch.utils.cpp_extension`).
+    fn dotted(&mut self, node: &Node, what: &str) -> Option<String> {
+        let s = self.string(node, what)?;
+        let valid = s.split('.').all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !part.starts_with(|c: char| c.is_ascii_digit())
+        });
+        if !valid {
+            self.problem(
+                &node.span,
+                format!("`{s}` in `{what}` is not a dotted Python name"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    fn number(&mut self, node: &Node, what: &str) -> Option<u64> {
+        match node.value {
+            Value::Int(i) if i > 0 => Some(i as u64),
+            _ => {
+                self.problem(
+                    &node.span,
+                    format!(
+                        "`{what}` must be a positive integer, found {}",
+                        node.type_name()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, root: &Node) -> Option<Policy> {
+        self.map(
+            root,
+            "policy",
+            &["schema", "name", "modules", "calls", "submodules", "limits"],
+        )?;
+        if let Some(schema) = self.required(root, "policy", "schema")
+            && schema.value != Value::Int(1)
+        {
+            self.problem(
+                &schema.span,
+                "unsupported policy `schema`: this gasguard reads schema 1",
+            );
+        }
+        let name = self
+            .required(root, "policy", "name")
+            .and_then(|n| self.string(n, "name"));
+
+        let modules = self.required(root, "policy", "modules");
+        let mut allowed = Vec::new();
+        let mut blocked = Vec::new();
+        if let Some(modules) = modules {
+            self.map(modules, "modules", &["allowed", "blocked"]);
+            if let Some(a) = self.required(modules, "modules", "allowed") {
+                allowed = self.strings(a, "modules.allowed");
+            }
+            if let Some(b) = self.required(modules, "modules", "blocked") {
+                blocked = self.blocked_modules(b);
+            }
+        }
+
+        let mut blocked_calls = Vec::new();
+        if let Some(calls) = self.required(root, "policy", "calls") {
+            self.map(calls, "calls", &["blocked"]);
+            if let Some(Value::Seq(groups)) =
+                self.required(calls, "calls", "blocked").map(|n| &n.value)
+            {
+                for group in groups {
+                    if self
+                        .map(group, "calls.blocked[]", &["names", "reason"])
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    let reason = self.reason(group);
+                    if let Some(names) = self.required(group, "calls.blocked[]", "names") {
+                        for name in self.strings(names, "calls.blocked[].names") {
+                            blocked_calls.push(Reasoned {
+                                name,
+                                reason: reason.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut blocked_submodules = Vec::new();
+        if let Some(subs) = self.required(root, "policy", "submodules") {
+            self.map(subs, "submodules", &["blocked"]);
+            if let Some(Value::Seq(items)) = self
+                .required(subs, "submodules", "blocked")
+                .map(|n| &n.value)
+            {
+                for item in items {
+                    if self
+                        .map(item, "submodules.blocked[]", &["name", "reason"])
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    let reason = self.reason(item);
+                    if let Some(name) = self
+                        .required(item, "submodules.blocked[]", "name")
+                        .and_then(|n| self.dotted(n, "name"))
+                    {
+                        blocked_submodules.push(Reasoned { name, reason });
+                    }
+                }
+            }
+        }
+
+        let limits = self
+            .required(root, "policy", "limits")
+            .and_then(|l| self.limits(l));
+        Some(Policy {
+            name: name?,
+            allowed_modules: allowed,
+            blocked_modules: blocked,
+            blocked_calls,
+            blocked_submodules,
+            limits: limits?,
+        })
+    }
+
+    fn reason(&mut self, node: &Node) -> String {
+        match node.get("reason") {
+            Some((_, r)) => self.string(r, "reason").unwrap_or_default(),
+            None => String::new(),
+        }
+    }
+
+    fn blocked_modules(&mut self, node: &Node) -> Vec<BlockedModule> {
+        let Value::Seq(groups) = &node.value else {
+            self.problem(&node.span, "`modules.blocked` must be a list of groups");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for group in groups {
+            if self
+                .map(
+                    group,
+                    "modules.blocked[]",
+                    &["category", "reason", "modules"],
+                )
+                .is_none()
+            {
+                continue;
+            }
+            let category = self
+                .required(group, "modules.blocked[]", "category")
+                .and_then(|c| self.string(c, "category"))
+                .unwrap_or_default();
+            let reason = self.reason(group);
+            if let Some(mods) = self.required(group, "modules.blocked[]", "modules") {
+                for name in self.strings(mods, "modules.blocked[].modules") {
+                    out.push(BlockedModule {
+                        name,
+                        category: category.clone(),
+                        reason: reason.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn limits(&mut self, node: &Node) -> Option<Limits> {
+        self.map(
+            node,
+            "limits",
+            &["archive", "config", "preprocessing", "weights", "python"],
+        )?;
+        let section = |this: &mut Reader, name: &str, keys: &[&str]| -> Vec<Option<u64>> {
+            let Some(sec) = this.required(node, "limits", name) else {
+                return vec![None; keys.len()];
+            };
+            this.map(sec, &format!("limits.{name}"), keys);
+            keys.iter()
+                .map(|k| {
+                    let what = format!("limits.{name}.{k}");
+                    this.required(sec, &format!("limits.{name}"), k)
+                        .and_then(|v| this.number(v, &what))
+                })
+                .collect()
+        };
+        let archive = section(
+            self,
+            "archive",
+            &[
+                "max_total_bytes",
+                "max_entries",
+                "max_ratio",
+                "max_text_file_bytes",
+            ],
+        );
+        let config = section(
+            self,
+            "config",
+            &["max_bytes", "max_depth", "max_alias_expansion"],
+        );
+        let pre = section(self, "preprocessing", &["max_side", "max_frames"]);
+        let weights = section(self, "weights", &["max_header_bytes"]);
+        let python = section(self, "python", &["max_bytes", "max_depth"]);
+        Some(Limits {
+            archive_max_total_bytes: archive[0]?,
+            archive_max_entries: archive[1]?,
+            archive_max_ratio: archive[2]?,
+            max_text_file_bytes: archive[3]?,
+            config_max_bytes: config[0]?,
+            config_max_depth: config[1]?,
+            config_max_alias_expansion: config[2]?,
+            max_side: pre[0]?,
+            max_frames: pre[1]?,
+            weights_max_header_bytes: weights[0]?,
+            python_max_bytes: python[0]?,
+            python_max_depth: python[1]?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_policy_loads_with_the_published_lists() {
+        let p = Policy::builtin();
+        assert!(p.is_allowed_module("torch"));
+        assert!(p.is_allowed_module("torch.nn.init"));
+        assert!(p.is_allowed_module("timm.models.layers"));
+        assert!(!p.is_allowed_module("os"));
+        assert!(!p.is_allowed_module("torchvisionx"));
+        assert!(!p.is_allowed_module("google.cloud.storage"));
+        assert_eq!(
+            p.blocked_module("urllib.request")
+                .map(|b| b.category.as_str()),
+            Some("network")
+        );
+        assert!(
+            p.blocked_submodule("torch.utils.cpp_extension.load_inline")
+                .is_some()
+        );
+        assert_eq!(p.blocked_calls.len(), 8);
+    }
+
+    #[test]
+    fn a_malformed_policy_points_at_every_bad_key() {
+        let broken = BUILTIN_POLICY
+            .replace("max_entries: 1000", "max_entrys: 1000")
+            .replace("name: sn34", "name: 5");
+        let err = Policy::parse(&broken, "test.yaml").expect_err("must fail");
+        let messages: Vec<_> = err.problems.iter().map(|(_, m)| m.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unknown key `max_entrys`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("`name` must be a non-empty string")),
+            "{messages:?}"
+        );
+        let (span, _) = &err.problems[0];
+        assert!(
+            broken[span.clone()].starts_with("5") || broken[span.clone()].starts_with("max_entrys")
+        );
+    }
+}

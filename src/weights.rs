@@ -1,0 +1,352 @@
+//! safetensors weights, validated from the 8-byte length and the JSON header
+//! alone: the tensor bytes are never read (nor, for a stored ZIP entry,
+//! even decompressed).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::io::Read;
+
+use serde::Serialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+
+use crate::diagnostic::Diagnostic;
+use crate::rules::weights as rules;
+
+/// What the report shows about a valid weights file.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct WeightsSummary {
+    pub file: String,
+    pub tensors: u64,
+    pub parameters: u64,
+    pub total_bytes: u64,
+    /// Bytes per dtype.
+    pub dtypes: BTreeMap<String, u64>,
+}
+
+/// Bits per element of each safetensors dtype.
+fn dtype_bits(dtype: &str) -> Option<u64> {
+    Some(match dtype {
+        "F4" => 4,
+        "F6_E2M3" | "F6_E3M2" => 6,
+        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" => 8,
+        "I16" | "U16" | "F16" | "BF16" => 16,
+        "I32" | "U32" | "F32" => 32,
+        "I64" | "U64" | "F64" | "C64" => 64,
+        _ => return None,
+    })
+}
+
+/// Names what a file that is not safetensors looks like, from its first bytes.
+fn identify(head: &[u8]) -> Option<&'static str> {
+    if head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
+        return Some("a Python pickle (a `torch.save` checkpoint); pickles run code when loaded");
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return Some("a ZIP archive (the format of `torch.save` checkpoints since PyTorch 1.6)");
+    }
+    if head.starts_with(b"\x93NUMPY") {
+        return Some("a NumPy .npy file");
+    }
+    if head.starts_with(b"\x89HDF") {
+        return Some("an HDF5 (.h5) file");
+    }
+    if head.starts_with(b"version https://git-lfs") {
+        return Some("a Git LFS pointer, not the weights (run `git lfs pull`)");
+    }
+    if head.len() >= 3 && head[0] == 0x08 && head[1] < 0x20 && head[2] == 0x12 {
+        return Some("an ONNX model (ONNX is no longer accepted)");
+    }
+    if head.starts_with(b"<") {
+        return Some("an HTML or XML document (a failed download?)");
+    }
+    None
+}
+
+struct Tensor {
+    name: String,
+    dtype: String,
+    begin: u64,
+    end: u64,
+}
+
+/// The header's top-level entries, in order, duplicates kept.
+struct HeaderEntries(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for HeaderEntries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = HeaderEntries;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of tensors")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderEntries, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    out.push((k, v));
+                }
+                Ok(HeaderEntries(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Checks one safetensors file of `size` bytes read through `reader`.
+pub fn check(
+    file: &str,
+    reader: &mut dyn Read,
+    size: u64,
+    max_header: u64,
+    config_dtype: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<WeightsSummary> {
+    let mut push = |d: Diagnostic| diags.push(d.in_file(file.to_string()));
+    let mut head = [0u8; 8];
+    if size < 8 || reader.read_exact(&mut head).is_err() {
+        push(Diagnostic::new(&rules::HEADER_LENGTH, format!("{size} bytes is too short for a safetensors file")).help(
+            "save weights with `safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")`",
+        ));
+        return None;
+    }
+    if let Some(what) = identify(&head) {
+        push(
+            Diagnostic::new(&rules::NOT_SAFETENSORS, format!("`{file}` is not safetensors: it is {what}"))
+                .help("convert: `safetensors.torch.save_file(torch.load(p, weights_only=True), \"model.safetensors\")`"),
+        );
+        return None;
+    }
+    let n = u64::from_le_bytes(head);
+    if n > max_header {
+        push(
+            Diagnostic::new(
+                &rules::HEADER_LENGTH,
+                format!("the header claims {n} bytes; the limit is {max_header}"),
+            )
+            .help("a real header is a few kilobytes; this file is corrupt or not safetensors"),
+        );
+        return None;
+    }
+    if n.checked_add(8).is_none_or(|end| end > size) {
+        push(
+            Diagnostic::new(
+                &rules::HEADER_LENGTH,
+                format!("the header claims {n} bytes but the file has only {size}"),
+            )
+            .help("the file is truncated; upload it again"),
+        );
+        return None;
+    }
+    let mut header_reader = reader.take(n);
+    let mut first = [0u8; 1];
+    if n == 0 || header_reader.read_exact(&mut first).is_err() || first[0] != b'{' {
+        push(
+            Diagnostic::new(&rules::HEADER_JSON, "the header does not start with `{`")
+                .help("this is not a safetensors file; re-export the weights with safetensors"),
+        );
+        return None;
+    }
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::Cursor::new(b"{").chain(header_reader));
+    let entries = match serde::Deserialize::deserialize(&mut de)
+        .and_then(|e: HeaderEntries| de.end().map(|()| e))
+    {
+        Ok(e) => e.0,
+        Err(e) => {
+            push(
+                Diagnostic::new(
+                    &rules::HEADER_JSON,
+                    format!("the header is not valid JSON: {e}"),
+                )
+                .help("the file is corrupt; re-export it with safetensors"),
+            );
+            return None;
+        }
+    };
+
+    let mut ok = true;
+    let mut seen = HashSet::new();
+    let mut tensors = Vec::new();
+    let mut summary = WeightsSummary {
+        file: file.to_string(),
+        ..WeightsSummary::default()
+    };
+    for (name, value) in entries {
+        if !seen.insert(name.clone()) {
+            push(
+                Diagnostic::new(
+                    &rules::DUPLICATE_TENSOR,
+                    format!("the tensor `{name}` is listed twice"),
+                )
+                .help("re-export the weights"),
+            );
+            ok = false;
+            continue;
+        }
+        if name == "__metadata__" {
+            let valid = value
+                .as_object()
+                .is_some_and(|m| m.values().all(serde_json::Value::is_string));
+            if !valid {
+                push(
+                    Diagnostic::new(
+                        &rules::METADATA,
+                        "`__metadata__` must map strings to strings",
+                    )
+                    .help("store metadata values as strings: {\"epoch\": \"3\"}"),
+                );
+                ok = false;
+            }
+            continue;
+        }
+        let bad_json = |what: &str| {
+            Diagnostic::new(&rules::HEADER_JSON, format!("tensor `{name}`: {what}")).help(
+                "each tensor is {\"dtype\": ..., \"shape\": [...], \"data_offsets\": [begin, end]}",
+            )
+        };
+        let Some(info) = value.as_object() else {
+            push(bad_json("its entry is not an object"));
+            ok = false;
+            continue;
+        };
+        if let Some(extra) = info
+            .keys()
+            .find(|k| !["dtype", "shape", "data_offsets"].contains(&k.as_str()))
+        {
+            push(bad_json(&format!("unexpected field `{extra}`")));
+            ok = false;
+            continue;
+        }
+        let dtype = info.get("dtype").and_then(|d| d.as_str()).unwrap_or("");
+        let shape: Option<Vec<u64>> = info
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|a| a.iter().map(serde_json::Value::as_u64).collect());
+        let offsets: Option<Vec<u64>> = info
+            .get("data_offsets")
+            .and_then(|s| s.as_array())
+            .and_then(|a| a.iter().map(serde_json::Value::as_u64).collect());
+        let (Some(shape), Some([begin, end])) = (
+            shape,
+            offsets
+                .as_deref()
+                .and_then(|o| <[u64; 2]>::try_from(o).ok()),
+        ) else {
+            push(bad_json(
+                "`shape` must be a list of non-negative integers and `data_offsets` two of them",
+            ));
+            ok = false;
+            continue;
+        };
+        let Some(bits) = dtype_bits(dtype) else {
+            push(
+                Diagnostic::new(
+                    &rules::UNKNOWN_DTYPE,
+                    format!("tensor `{name}` has unknown dtype `{dtype}`"),
+                )
+                .help("use a dtype safetensors defines (F32, F16, BF16, I64, ...)"),
+            );
+            ok = false;
+            continue;
+        };
+        let numel = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+        let bytes = numel
+            .and_then(|n| n.checked_mul(bits))
+            .filter(|b| b % 8 == 0)
+            .map(|b| b / 8);
+        if end < begin || bytes != Some(end - begin) {
+            push(
+                Diagnostic::new(
+                    &rules::SHAPE_SIZE_MISMATCH,
+                    format!(
+                        "tensor `{name}`: shape {shape:?} of {dtype} needs {} bytes but data_offsets [{begin}, {end}] hold {}",
+                        bytes.map_or("an impossible number of".to_string(), |b| b.to_string()),
+                        end.saturating_sub(begin)
+                    ),
+                )
+                .help("the file is corrupt or crafted; re-export it"),
+            );
+            ok = false;
+            continue;
+        }
+        summary.tensors += 1;
+        summary.parameters = summary.parameters.saturating_add(numel.unwrap_or(0));
+        *summary.dtypes.entry(dtype.to_string()).or_default() += end - begin;
+        tensors.push(Tensor {
+            name,
+            dtype: dtype.to_string(),
+            begin,
+            end,
+        });
+    }
+
+    tensors.sort_by_key(|t| (t.begin, t.end));
+    let mut cursor = 0u64;
+    for t in &tensors {
+        if t.begin != cursor {
+            let what = if t.begin < cursor {
+                "overlaps the previous tensor"
+            } else {
+                "leaves a gap after the previous tensor"
+            };
+            push(
+                Diagnostic::new(&rules::INVALID_OFFSETS, format!("tensor `{}` ({}) at [{}, {}] {what}", t.name, t.dtype, t.begin, t.end))
+                    .help("tensors must tile the data buffer from 0 without gaps or overlaps; re-export the file"),
+            );
+            ok = false;
+        }
+        cursor = cursor.max(t.end);
+    }
+    let buffer = size - 8 - n;
+    if ok && cursor != buffer {
+        let (what, help) = if buffer > cursor {
+            (
+                format!("{} bytes follow the last tensor", buffer - cursor),
+                "trailing bytes are hidden payload; re-export the file",
+            )
+        } else {
+            (
+                format!("the tensors need {cursor} bytes of data but the file holds {buffer}"),
+                "the file is truncated; upload it again",
+            )
+        };
+        push(Diagnostic::new(&rules::SIZE_MISMATCH, what).help(help));
+        ok = false;
+    }
+    summary.total_bytes = cursor;
+    if !ok {
+        return None;
+    }
+    if summary.tensors == 0 {
+        push(
+            Diagnostic::new(&rules::NO_TENSORS, "the weights file holds no tensors")
+                .help("save the trained state_dict"),
+        );
+    }
+    let dominant = summary
+        .dtypes
+        .iter()
+        .filter_map(|(d, b)| float_dtype_name(d).map(|n| (n, *b)))
+        .max_by_key(|(_, b)| *b);
+    if let Some((weights_dtype, _)) = dominant
+        && weights_dtype != config_dtype
+    {
+        push(
+            Diagnostic::new(
+                &rules::DTYPE_DISAGREES,
+                format!("the weights are mostly {weights_dtype} but the model will be evaluated in {config_dtype}"),
+            )
+            .help(format!("set `dtype: {weights_dtype}` at the top of model_config.yaml if that is what you trained in")),
+        );
+    }
+    Some(summary)
+}
+
+fn float_dtype_name(dtype: &str) -> Option<&'static str> {
+    match dtype {
+        "F32" => Some("float32"),
+        "F16" => Some("float16"),
+        "BF16" => Some("bfloat16"),
+        _ => None,
+    }
+}
