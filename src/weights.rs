@@ -102,21 +102,25 @@ pub fn check(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<WeightsSummary> {
     let mut push = |d: Diagnostic| diags.push(d.in_file(file.to_string()));
-    let mut head = [0u8; 8];
-    if size < 8 || reader.read_exact(&mut head).is_err() {
+    // The first bytes decide between "safetensors" and "something renamed".
+    let mut prefix = Vec::with_capacity(64);
+    if reader.take(64).read_to_end(&mut prefix).is_err() || prefix.len() < 8 || size < 8 {
         push(Diagnostic::new(&rules::HEADER_LENGTH, format!("{size} bytes is too short for a safetensors file")).help(
             "save weights with `safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")`",
         ));
         return None;
     }
-    if let Some(what) = identify(&head) {
+    let mut length = [0u8; 8];
+    length.copy_from_slice(&prefix[..8]);
+    let n = u64::from_le_bytes(length);
+    let looks_like_safetensors = n <= max_header && prefix.get(8) == Some(&b'{');
+    if !looks_like_safetensors && let Some(what) = identify(&prefix) {
         push(
             Diagnostic::new(&rules::NOT_SAFETENSORS, format!("`{file}` is not safetensors: it is {what}"))
                 .help("convert: `safetensors.torch.save_file(torch.load(p, weights_only=True), \"model.safetensors\")`"),
         );
         return None;
     }
-    let n = u64::from_le_bytes(head);
     if n > max_header {
         push(
             Diagnostic::new(
@@ -137,17 +141,15 @@ pub fn check(
         );
         return None;
     }
-    let mut header_reader = reader.take(n);
-    let mut first = [0u8; 1];
-    if n == 0 || header_reader.read_exact(&mut first).is_err() || first[0] != b'{' {
+    if n == 0 || prefix.get(8) != Some(&b'{') {
         push(
             Diagnostic::new(&rules::HEADER_JSON, "the header does not start with `{`")
                 .help("this is not a safetensors file; re-export the weights with safetensors"),
         );
         return None;
     }
-    let mut de =
-        serde_json::Deserializer::from_reader(std::io::Cursor::new(b"{").chain(header_reader));
+    let header_reader = std::io::Cursor::new(&prefix[8..]).chain(reader).take(n);
+    let mut de = serde_json::Deserializer::from_reader(header_reader);
     let entries = match serde::Deserialize::deserialize(&mut de)
         .and_then(|e: HeaderEntries| de.end().map(|()| e))
     {

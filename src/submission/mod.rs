@@ -240,6 +240,9 @@ fn open_no_follow(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Folders deeper than this are reported instead of walked.
+const MAX_DIR_DEPTH: usize = 32;
+
 fn read_dir(root: &Path, policy: &Policy, diags: &mut Vec<Diagnostic>) -> Vec<Entry> {
     let mut entries = Vec::new();
     let walker = walkdir::WalkDir::new(root)
@@ -300,6 +303,12 @@ fn read_dir(root: &Path, policy: &Policy, diags: &mut Vec<Diagnostic>) -> Vec<En
         let kind = if ft.is_symlink() {
             EntryKind::Symlink
         } else if ft.is_dir() {
+            if item.depth() >= MAX_DIR_DEPTH {
+                diags.push(Diagnostic::new(
+                    &rules::UNREADABLE_FILE,
+                    format!("`{name}` is nested more than {MAX_DIR_DEPTH} folders deep; its contents were not read"),
+                ));
+            }
             name.push('/');
             EntryKind::Dir
         } else if ft.is_file() {
