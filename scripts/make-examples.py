@@ -5,6 +5,9 @@ submission's shape, not accuracy. Run with the test venv (it needs torch):
     .venv/bin/python scripts/make-examples.py
 """
 import importlib.util
+import sys
+
+sys.dont_write_bytecode = True  # a __pycache__ in an example would be rejected (L004)
 import pathlib
 
 import torch

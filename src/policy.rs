@@ -20,7 +20,28 @@ pub struct Policy {
     pub blocked_modules: Vec<BlockedModule>,
     pub blocked_calls: Vec<Reasoned>,
     pub blocked_submodules: Vec<Reasoned>,
+    pub apis: Vec<Api>,
+    pub methods: Vec<Reasoned>,
     pub limits: Limits,
+}
+
+/// A dangerous API of an allowed library, and when a use of it counts.
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub name: String,
+    pub when: ApiCondition,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiCondition {
+    Always,
+    KwargTrue(String),
+    KwargNotFalse(String),
+    RemoteSource,
+    UrlArgument,
+    Workers,
+    WriteMode,
 }
 
 #[derive(Clone, Debug)]
@@ -304,7 +325,16 @@ impl Reader {
         self.map(
             root,
             "policy",
-            &["schema", "name", "modules", "calls", "submodules", "limits"],
+            &[
+                "schema",
+                "name",
+                "modules",
+                "calls",
+                "submodules",
+                "apis",
+                "methods",
+                "limits",
+            ],
         )?;
         if let Some(schema) = self.required(root, "policy", "schema")
             && schema.value != Value::Int(1)
@@ -382,10 +412,49 @@ impl Reader {
             }
         }
 
+        let mut apis = Vec::new();
+        if let Some(Value::Seq(items)) = self.required(root, "policy", "apis").map(|n| &n.value) {
+            for item in items {
+                if self
+                    .map(item, "apis[]", &["name", "when", "reason"])
+                    .is_none()
+                {
+                    continue;
+                }
+                let reason = self.reason(item);
+                let name = self
+                    .required(item, "apis[]", "name")
+                    .and_then(|n| self.dotted(n, "name"));
+                let when = self
+                    .required(item, "apis[]", "when")
+                    .and_then(|w| self.condition(w));
+                if let (Some(name), Some(when)) = (name, when) {
+                    apis.push(Api { name, when, reason });
+                }
+            }
+        }
+        let mut methods = Vec::new();
+        if let Some(Value::Seq(items)) = self.required(root, "policy", "methods").map(|n| &n.value)
+        {
+            for item in items {
+                if self.map(item, "methods[]", &["name", "reason"]).is_none() {
+                    continue;
+                }
+                let reason = self.reason(item);
+                if let Some(name) = self
+                    .required(item, "methods[]", "name")
+                    .and_then(|n| self.dotted(n, "name"))
+                {
+                    methods.push(Reasoned { name, reason });
+                }
+            }
+        }
         let limits = self
             .required(root, "policy", "limits")
             .and_then(|l| self.limits(l));
         Some(Policy {
+            apis,
+            methods,
             name: name?,
             allowed_modules: allowed,
             blocked_modules: blocked,
@@ -393,6 +462,49 @@ impl Reader {
             blocked_submodules,
             limits: limits?,
         })
+    }
+
+    fn condition(&mut self, node: &Node) -> Option<ApiCondition> {
+        if let Some(text) = node.as_str() {
+            return match text {
+                "always" => Some(ApiCondition::Always),
+                "remote_source" => Some(ApiCondition::RemoteSource),
+                "url_argument" => Some(ApiCondition::UrlArgument),
+                "workers" => Some(ApiCondition::Workers),
+                "write_mode" => Some(ApiCondition::WriteMode),
+                other if other.starts_with("kwarg_true:") => Some(ApiCondition::KwargTrue(
+                    other["kwarg_true:".len()..].trim().to_string(),
+                )),
+                other if other.starts_with("kwarg_not_false:") => {
+                    Some(ApiCondition::KwargNotFalse(
+                        other["kwarg_not_false:".len()..].trim().to_string(),
+                    ))
+                }
+                other => {
+                    self.problem(&node.span, format!("unknown condition `{other}`"));
+                    None
+                }
+            };
+        }
+        if let Some([(k, v)]) = node.as_map() {
+            let arg = self.string(v, "when")?;
+            return match k.as_str() {
+                Some("kwarg_true") => Some(ApiCondition::KwargTrue(arg)),
+                Some("kwarg_not_false") => Some(ApiCondition::KwargNotFalse(arg)),
+                _ => {
+                    self.problem(
+                        &k.span,
+                        "unknown condition (expected kwarg_true or kwarg_not_false)",
+                    );
+                    None
+                }
+            };
+        }
+        self.problem(
+            &node.span,
+            "`when` must be a condition name or `kwarg_true: NAME`",
+        );
+        None
     }
 
     fn reason(&mut self, node: &Node) -> String {

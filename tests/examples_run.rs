@@ -49,16 +49,19 @@ fn every_example_loads_and_runs_as_the_evaluator_would() {
         "no test interpreter at {python}: run scripts/test.sh (it creates .venv)"
     );
     for modality in ["image", "video", "audio"] {
+        // Run on a copy: importing model.py must never leave a __pycache__
+        // in the shipped example (L004 would then reject it).
+        let copy = tempfile::tempdir().expect("tempdir");
+        for (name, bytes) in example_files(modality) {
+            std::fs::write(copy.path().join(name), bytes).expect("copy example");
+        }
         let out = std::process::Command::new(&python)
             .args([
                 "-I",
+                "-B",
                 "-c",
                 EVALUATE,
-                repo()
-                    .join("examples")
-                    .join(modality)
-                    .to_str()
-                    .expect("utf8"),
+                copy.path().to_str().expect("utf8"),
             ])
             .env("HF_HUB_OFFLINE", "1")
             .output()

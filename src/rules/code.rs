@@ -13,4 +13,249 @@ declare_rules! {
     /// def load_model(weights_path, num_classes=2)   # bad: missing colon
     /// ```
     SYNTAX_ERROR = "P001", "syntax-error", Error, "model.py is not valid Python";
+
+    /// ## What it does
+    /// Rejects a `model.py` that CPython would decode differently from what a
+    /// reviewer reads: a PEP 263 coding cookie other than UTF-8 (`utf-7`,
+    /// `unicode_escape`, `rot13`...), bytes that are not UTF-8, NUL bytes, and
+    /// lone carriage returns.
+    ///
+    /// ## Why is this bad?
+    /// With `# coding: utf-7`, text that looks like a comment to every editor
+    /// and linter decodes to code for CPython. Lone `\r` line endings show as one
+    /// line in some viewers and several to Python.
+    ///
+    /// ## Example
+    /// ```python
+    /// # -*- coding: utf-7 -*-
+    /// # +AAo-import os   <- a comment to you, `import os` to CPython
+    /// ```
+    SOURCE_ENCODING = "P002", "source-encoding", Error, "model.py is not plain UTF-8 as CPython would read it";
+
+    /// ## What it does
+    /// Rejects Unicode bidirectional control characters (U+202A-U+202E,
+    /// U+2066-U+2069, U+200E, U+200F, U+061C) anywhere in `model.py`.
+    ///
+    /// ## Why is this bad?
+    /// "Trojan Source" (CVE-2021-42574): they reorder how code is displayed, so
+    /// a reviewer sees a comment where the interpreter sees code.
+    ///
+    /// ## Example
+    /// A string literal containing U+202E that hides a `return` after it.
+    BIDI_CONTROL = "P003", "bidi-control-character", Error, "model.py contains bidirectional control characters";
+
+    /// ## What it does
+    /// Warns about identifiers with non-ASCII characters.
+    ///
+    /// ## Why is this bad?
+    /// CPython NFKC-normalises identifiers, so `ｅｖａｌ` *is* `eval` and
+    /// look-alike letters make two names that read the same differ. gasguard
+    /// compares names after the same normalisation; the warning is for the
+    /// human reviewer.
+    ///
+    /// ## Example
+    /// ```python
+    /// mοdel = build()   # the second letter is a Greek omicron
+    /// ```
+    NON_ASCII_IDENTIFIER = "P004", "non-ascii-identifier", Warning, "An identifier contains non-ASCII characters";
+
+    /// ## What it does
+    /// Rejects source beyond the policy's bounds: larger than
+    /// `limits.python.max_bytes`, brackets or indentation nested deeper than
+    /// `limits.python.max_depth`, or a single statement with more operators
+    /// than any real code has.
+    ///
+    /// ## Why is this bad?
+    /// Pathological input (100,000 nested brackets, 200,000-term expressions)
+    /// exists to crash or stall analyzers; CPython itself refuses most of it.
+    ///
+    /// ## Example
+    /// ```python
+    /// x = ((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))  # ×10,000
+    /// ```
+    TOO_COMPLEX = "P005", "source-too-complex", Error, "model.py is larger or more deeply nested than the policy allows";
+
+    /// ## What it does
+    /// Rejects imports of modules that are not on the policy's allowlist, saying
+    /// whether the module is explicitly blocked (and why) or merely not listed.
+    /// Submodules of an allowed package are allowed unless blocked
+    /// (`torch.nn.init`, `timm.models.layers`); `from __future__ import ...` is
+    /// allowed. Imports inside functions and `try` blocks count the same.
+    ///
+    /// ## Why is this bad?
+    /// The network's analyzer enforces the same allowlist; a blocked import
+    /// fails the submission after upload.
+    ///
+    /// ## Example
+    /// ```python
+    /// import os                       # bad: system access
+    /// import torch.nn.functional as F # good
+    /// ```
+    IMPORT_NOT_ALLOWED = "P101", "import-not-allowed", Error, "An imported module is blocked or not on the allowlist";
+
+    /// ## What it does
+    /// Rejects relative imports (`from . import x`) and star imports
+    /// (`from torch import *`).
+    ///
+    /// ## Why is this bad?
+    /// `model.py` is imported alone, so relative imports fail; a star import
+    /// binds names nobody can see, which defeats review.
+    ///
+    /// ## Example
+    /// ```python
+    /// from .layers import Block   # bad
+    /// from torch.nn import *      # bad
+    /// from torch.nn import Conv2d # good
+    /// ```
+    RELATIVE_OR_STAR_IMPORT = "P102", "relative-or-star-import", Error, "A relative or star import";
+
+    /// ## What it does
+    /// Rejects the policy's blocked submodules and their members however they
+    /// are reached: imported, through an attribute chain, or through an alias
+    /// (`t = torch.utils; t.cpp_extension.load_inline(...)`).
+    ///
+    /// ## Why is this bad?
+    /// `torch.utils.cpp_extension` compiles and loads native code;
+    /// `torch.jit.script`/`trace` compile TorchScript; `numpy.ctypeslib` loads
+    /// native libraries.
+    ///
+    /// ## Example
+    /// ```python
+    /// from torch.utils.cpp_extension import load_inline   # bad
+    /// ```
+    BLOCKED_SUBMODULE = "P103", "blocked-submodule", Error, "A blocked submodule is reached";
+
+    /// ## What it does
+    /// Rejects every reference, called or not, to builtins that run or reach
+    /// arbitrary code: `eval`, `exec`, `compile`, `__import__`, `getattr`,
+    /// `setattr`, `globals`, `locals` (the published list) and `vars`,
+    /// `delattr`, `breakpoint`, `input`, `__builtins__` (the same power by
+    /// another name). A local variable or parameter with the same name (such as
+    /// `forward(self, input)`) is not the builtin and is not flagged.
+    ///
+    /// ## Why is this bad?
+    /// `getattr(torch, "o" + "s")` reaches any module; `e = eval` hides a call
+    /// from name-based checks, so the reference itself is what counts.
+    ///
+    /// ## Example
+    /// ```python
+    /// fn = getattr(nn, name)        # bad
+    /// fn = {"relu": nn.ReLU}[name]  # good
+    /// ```
+    BLOCKED_BUILTIN = "P104", "blocked-builtin", Error, "A blocked builtin is referenced";
+
+    /// ## What it does
+    /// Rejects `open()` in a writing mode (`w`, `a`, `x`, `+`) or with a mode
+    /// that is not a literal; warns about `open()` for reading.
+    ///
+    /// ## Why is this bad?
+    /// The model must not write files. Reading is allowed (a `config.json`
+    /// beside the model) but worth a look.
+    ///
+    /// ## Example
+    /// ```python
+    /// open("/tmp/x", "w")                                  # bad
+    /// json.load(open(Path(__file__).parent / "config.json"))  # warning
+    /// ```
+    OPEN_CALL = "P105", "open-call", Warning, "open() is used (an error when it writes)";
+
+    /// ## What it does
+    /// Rejects attribute chains from an allowed module to a module off the
+    /// allowlist: `torch.os`, `torch.sys`, `typing.sys`, `collections._sys`,
+    /// `enum.bltns`, `pathlib.os`... The table of such attributes is generated
+    /// from the evaluator's installed libraries (`rules/module-attributes.txt`,
+    /// `scripts/gen-module-attributes.py`); any chain segment named like a
+    /// blocked module is flagged too.
+    ///
+    /// ## Why is this bad?
+    /// `import torch` is allowed and `torch.os.system("...")` is `os.system`.
+    /// Libraries carry the modules they import as attributes, sometimes
+    /// renamed; a name list cannot keep up, a generated table can.
+    ///
+    /// ## Example
+    /// ```python
+    /// torch.os.system("id")   # bad
+    /// ```
+    MODULE_VIA_ATTRIBUTE = "P106", "module-via-attribute", Error, "A blocked or unlisted module is reached through an allowed module's attribute";
+
+    /// ## What it does
+    /// Rejects access to dunder and frame attributes that reach code, frames,
+    /// globals or every class: `__class__`, `__base__`, `__bases__`,
+    /// `__subclasses__`, `__mro__`, `mro`, `__globals__`, `__code__`,
+    /// `__closure__`, `__dict__`, `__getattribute__`, `__reduce__`,
+    /// `__reduce_ex__`, `__builtins__`, `__import__`, `__loader__`, `__spec__`,
+    /// `__self__`, `__func__`, `__defaults__`, `__kwdefaults__`, `__traceback__`,
+    /// `gi_frame`, `gi_code`, `cr_frame`, `cr_code`, `ag_frame`, `f_back`,
+    /// `f_globals`, `f_locals`, `f_builtins`, `f_code`, `tb_frame`, `tb_next`,
+    /// `co_code` — including inside `str.format` / `format_map` fields
+    /// (`"{0.__class__}"`). Defining `__init__`, `__call__` and the like, and
+    /// `super().__init__()`, are fine.
+    ///
+    /// ## Why is this bad?
+    /// `().__class__.__base__.__subclasses__()` reaches every class loaded in
+    /// the interpreter, and from there `os` and `subprocess`, without importing
+    /// anything.
+    ///
+    /// ## Example
+    /// ```python
+    /// name = self.__class__.__name__   # bad: use type(self).__name__
+    /// ```
+    DUNDER_ACCESS = "P107", "introspection-attribute", Error, "An attribute that reaches code, frames or globals is accessed";
+
+    /// ## What it does
+    /// Rejects dangerous APIs of allowed libraries, listed with a reason each in
+    /// the policy (`apis:` and `methods:`): `torch.load` and other unpickling,
+    /// `torch.hub`, native library loading, `torch.compile`, multiprocessing and
+    /// distributed, `from_pretrained` of a Hub name or with
+    /// `trust_remote_code=True`, `timm.create_model(pretrained=True)`,
+    /// torchvision `weights=`, URLs passed to `cv2`/`PIL`, and pathlib methods
+    /// that write or delete.
+    ///
+    /// ## Why is this bad?
+    /// Each reaches what the policy's blocked modules stand for (code
+    /// execution, network, file writes). The download cases also simply fail in
+    /// the offline evaluator: catching them before upload saves a slot.
+    ///
+    /// ## Example
+    /// ```python
+    /// timm.create_model("resnet50", pretrained=True)           # bad: downloads
+    /// timm.create_model("resnet50", pretrained=False)          # good
+    /// AutoModel.from_config(AutoConfig.from_pretrained(here))  # good: local folder
+    /// ```
+    DANGEROUS_API = "P108", "dangerous-api", Error, "A dangerous API of an allowed library is used";
+
+    /// ## What it does
+    /// Requires `load_model` to be defined exactly once, at module level, as a
+    /// function whose signature accepts a positional weights path,
+    /// `num_classes`, and every other key under `model:` in
+    /// `model_config.yaml` (as a parameter or through `**kwargs`).
+    ///
+    /// ## Why is this bad?
+    /// The evaluator calls `load_model(path, **model_section)`. When that does
+    /// not bind, it falls back to `load_model(path, num_classes=...)` and
+    /// silently drops the rest of your configuration.
+    ///
+    /// ## Example
+    /// ```python
+    /// def load_model(weights_path, num_classes=2, **kwargs): ...   # good
+    /// def load_model(path): ...                                    # bad: no num_classes
+    /// ```
+    LOAD_MODEL_SIGNATURE = "P109", "load-model-signature", Error, "load_model is missing or cannot accept the evaluator's call";
+
+    /// ## What it does
+    /// Warns about statements at module level other than imports, definitions,
+    /// assignments, docstrings, `try` blocks around imports, and an
+    /// `if __name__ == "__main__":` block.
+    ///
+    /// ## Why is this bad?
+    /// They run when the evaluator imports the module, before `load_model`,
+    /// and are a common place to hide work.
+    ///
+    /// ## Example
+    /// ```python
+    /// print("loading")              # warning
+    /// if __name__ == "__main__":    # fine
+    ///     print(load_model("model.safetensors"))
+    /// ```
+    MODULE_SIDE_EFFECT = "P110", "module-level-side-effect", Warning, "Code runs at import time";
 }
