@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 /// Bounds on what one YAML document may cost.
@@ -546,6 +546,16 @@ static Y11_TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Resolves a plain scalar as PyYAML's SafeLoader does.
 pub fn resolve_yaml11(text: &str) -> Value {
+    // PyYAML dispatches its implicit resolvers on the first character; the
+    // same dispatch spares the regexes for ordinary words.
+    let first = text.chars().next();
+    let maybe_special = match first {
+        None => true,
+        Some(c) => "~nNyYtTfFoO-+0123456789.".contains(c),
+    };
+    if !maybe_special {
+        return Value::Str(text.to_string());
+    }
     if Y11_NULL.is_match(text) {
         return Value::Null;
     }
@@ -643,6 +653,13 @@ static Y12_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
 /// Resolves a plain scalar under the YAML 1.2 core schema (what editors and
 /// most other libraries show).
 pub fn resolve_yaml12(text: &str) -> Value {
+    if text
+        .chars()
+        .next()
+        .is_some_and(|c| !"~nNtTfF-+0123456789.".contains(c))
+    {
+        return Value::Str(text.to_string());
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),

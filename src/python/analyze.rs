@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::LazyLock;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -86,18 +85,18 @@ const MODULE_LIKE_ATTRIBUTES: &[&str] = &[
     "runpy",
 ];
 
-/// `(container, attribute) -> real module`, generated from the evaluator's libraries.
-static MODULE_ATTRIBUTES: LazyLock<HashMap<(&'static str, &'static str), &'static str>> =
-    LazyLock::new(|| {
-        include_str!("../../rules/module-attributes.txt")
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| {
-                let mut parts = l.split(' ');
-                Some(((parts.next()?, parts.next()?), parts.next()?))
-            })
-            .collect()
-    });
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/module_attributes.rs"));
+}
+
+/// The real module behind `container.attribute`, from the table generated
+/// from the evaluator's libraries (`rules/module-attributes.txt`).
+fn module_attribute(container: &str, attribute: &str) -> Option<&'static str> {
+    generated::MODULE_ATTRIBUTES
+        .binary_search_by(|(c, a, _)| (*c, *a).cmp(&(container, attribute)))
+        .ok()
+        .map(|i| generated::MODULE_ATTRIBUTES[i].2)
+}
 
 #[derive(Clone, Debug)]
 enum Binding {
@@ -263,10 +262,7 @@ impl<'a> Analyzer<'a> {
         }
         let mut current = root.to_string();
         for attr in parts {
-            match MODULE_ATTRIBUTES
-                .get(&(current.as_str(), attr))
-                .map(|r| r.to_string())
-            {
+            match module_attribute(&current, attr).map(str::to_string) {
                 Some(real) if !self.policy.is_allowed_module(&real) => {
                     self.report(
                         Diagnostic::new(&rules::MODULE_VIA_ATTRIBUTE, format!("`{current}.{attr}` is the module `{real}`, which is not allowed"))
