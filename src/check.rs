@@ -8,6 +8,7 @@ use crate::config::{self, ConfigFacts, Modality};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::policy::Policy;
 use crate::rules;
+use crate::runtime;
 use crate::submission::layout::{self, CONFIG_FILE, MODEL_FILE};
 use crate::submission::{EntryKind, Submission, names};
 use crate::weights::{self, WeightsSummary};
@@ -24,6 +25,12 @@ pub struct CheckOptions {
     pub modality: Option<Modality>,
     pub strict: bool,
     pub sandbox: SandboxMode,
+    /// The interpreter for the runtime stage, resolved once per invocation
+    /// (`Err` says why there is none). Unused with `--sandbox off`.
+    pub interpreter: Option<Result<runtime::Interpreter, String>>,
+    pub runtime: runtime::RuntimeOptions,
+    /// `false` for `gasguard sandbox`: static findings are not reported.
+    pub static_checks: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -44,6 +51,7 @@ pub struct SubmissionReport {
     pub sources: BTreeMap<String, String>,
     pub config: Option<ConfigFacts>,
     pub weights: Vec<WeightsSummary>,
+    pub runtime: Option<runtime::RuntimeFacts>,
 }
 
 impl SubmissionReport {
@@ -78,10 +86,16 @@ pub fn check_path(
         sources: BTreeMap::new(),
         config: None,
         weights: Vec::new(),
+        runtime: None,
     };
     if let Some(sub) = Submission::open(path, policy, &mut diags)? {
         report.is_zip = sub.is_zip();
-        check_submission(&sub, policy, options, &mut report, &mut diags);
+        check_submission(&sub, policy, options, &mut report, &mut diags)?;
+    } else if !options.static_checks {
+        diags.push(Diagnostic::new(
+            &rules::runtime::NO_RESULT,
+            "the submission cannot be read, so it cannot run",
+        ));
     }
     if options.strict {
         for d in &mut diags {
@@ -112,7 +126,7 @@ fn check_submission(
     options: &CheckOptions,
     report: &mut SubmissionReport,
     diags: &mut Vec<Diagnostic>,
-) {
+) -> anyhow::Result<()> {
     if !sub.entries.iter().any(|e| e.kind == EntryKind::File) {
         diags.push(
             Diagnostic::new(
@@ -121,7 +135,7 @@ fn check_submission(
             )
             .help("a submission holds model_config.yaml, model.py and model.safetensors"),
         );
-        return;
+        return Ok(());
     }
     names::check(&sub.entries, policy, diags);
     let layout = layout::check(sub, policy, diags);
@@ -204,14 +218,58 @@ fn check_submission(
         }
     }
 
-    if options.sandbox == SandboxMode::Auto {
-        diags.push(
+    let static_errors = diags.iter().any(Diagnostic::is_error);
+    if !options.static_checks {
+        // `gasguard sandbox`: only what prevents running is kept.
+        let blocking: Vec<Diagnostic> = diags.drain(..).filter(Diagnostic::is_error).collect();
+        if facts.input_shape.is_none() || sub.find(&weights_path).is_none() {
+            let reasons: Vec<String> = blocking
+                .iter()
+                .take(5)
+                .map(|d| format!("{} {}", d.rule.code, d.message))
+                .collect();
+            diags.push(
+                Diagnostic::new(
+                    &rules::runtime::NO_RESULT,
+                    format!("the submission cannot run: {}", reasons.join("; ")),
+                )
+                .help("`gasguard check` explains each problem"),
+            );
+            report.config = Some(facts);
+            return Ok(());
+        }
+    }
+    match options.sandbox {
+        SandboxMode::Off => {}
+        _ if static_errors && options.static_checks => diags.push(
             Diagnostic::new(
                 &rules::runtime::RUNTIME_SKIPPED,
-                "the runtime stage (load_model and a forward pass in a sandbox) did not run: this build has no runtime stage yet",
+                "the runtime stage did not run because the static checks failed",
             )
-            .help("static checks passed or failed on their own; run the model once locally before pushing"),
-        );
+            .severity(Severity::Info)
+            .help("fix the errors above; the model is run only when they pass"),
+        ),
+        mode => {
+            let outcome = match &options.interpreter {
+                Some(Ok(interp)) => {
+                    runtime::run(sub, &layout, &facts, interp, &options.runtime).map_err(|u| u.0)
+                }
+                Some(Err(reason)) => Err(reason.clone()),
+                None => Err("no interpreter was resolved".to_string()),
+            };
+            match outcome {
+                Ok((mut found, facts_out)) => {
+                    diags.append(&mut found);
+                    report.runtime = Some(facts_out);
+                }
+                Err(reason) if mode == SandboxMode::On => anyhow::bail!("--sandbox on: {reason}"),
+                Err(reason) => diags.push(
+                    Diagnostic::new(&rules::runtime::RUNTIME_SKIPPED, format!("the runtime stage did not run: {reason}"))
+                        .help("static checks alone cannot show that the model loads and runs; run `scripts/setup-venv.sh` or pass --python"),
+                ),
+            }
+        }
     }
     report.config = Some(facts);
+    Ok(())
 }

@@ -12,6 +12,7 @@ use crate::config::Modality;
 use crate::policy::Policy;
 use crate::report::{self, Format};
 use crate::rules;
+use crate::runtime::{self, Device, RuntimeOptions};
 
 /// Exit codes: the contract with scripts and CI.
 pub const EXIT_ACCEPTED: i32 = 0;
@@ -36,6 +37,50 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Options of the runtime stage, shared by `check` and `sandbox`.
+#[derive(clap::Args, Debug, Clone)]
+struct RuntimeArgs {
+    /// Python interpreter with torch and safetensors (default: $GASGUARD_PYTHON,
+    /// then ./.venv/bin/python, then python3).
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Wall-clock limit for the whole run, in seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+    /// Address-space limit in bytes (suffixes K, M, G accepted).
+    #[arg(long, default_value = "8G", value_parser = parse_bytes)]
+    memory: u64,
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: Device,
+}
+
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{text}` is not a size such as 8G"))
+}
+
+impl RuntimeArgs {
+    fn options(&self) -> RuntimeOptions {
+        RuntimeOptions {
+            python: self.python.clone(),
+            timeout: std::time::Duration::from_secs(self.timeout.max(1)),
+            memory: self.memory,
+            device: self.device,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check submissions (directories or .zip files) and report every problem.
@@ -57,12 +102,25 @@ enum Command {
         /// Run the model in the sandbox after the static checks.
         #[arg(long, value_enum, default_value = "auto")]
         sandbox: SandboxMode,
-        /// Python interpreter for the runtime stage.
-        #[arg(long)]
-        python: Option<PathBuf>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
         /// Treat warnings as errors.
         #[arg(long)]
         strict: bool,
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorChoice,
+    },
+    /// Run the model alone (no static checks) in the sandbox: load_model and
+    /// one forward pass, as the evaluator does.
+    Sandbox {
+        /// A submission directory or ZIP archive.
+        path: PathBuf,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
@@ -78,6 +136,14 @@ enum Command {
 
 /// Runs the CLI and returns the process exit code.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
+    // The sandbox trampoline re-executes this binary; it is not a user command.
+    if args.get(1).is_some_and(|a| a == "__sandbox-exec") {
+        match args.get(2).and_then(|a| a.to_str()) {
+            Some("--probe") => runtime::trampoline::probe(),
+            Some(policy) => runtime::trampoline::main(policy),
+            None => return EXIT_ERROR,
+        }
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -97,12 +163,37 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             format,
             output,
             sandbox,
-            python: _,
+            runtime,
             strict,
             color,
-        } => run_check(
-            paths, modality, policy, format, output, sandbox, strict, color,
-        ),
+        } => {
+            let options = CheckOptions {
+                modality,
+                strict,
+                sandbox,
+                interpreter: None,
+                runtime: runtime.options(),
+                static_checks: true,
+            };
+            run_check(paths, policy, options, format, output, color)
+        }
+        Command::Sandbox {
+            path,
+            runtime,
+            format,
+            output,
+            color,
+        } => {
+            let options = CheckOptions {
+                modality: None,
+                strict: false,
+                sandbox: SandboxMode::On,
+                interpreter: None,
+                runtime: runtime.options(),
+                static_checks: false,
+            };
+            run_check(vec![path], None, options, format, output, color)
+        }
         Command::Rules { code, write_docs } => run_rules(code, write_docs),
     };
     match result {
@@ -114,32 +205,29 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_check(
     paths: Vec<PathBuf>,
-    modality: Option<Modality>,
     policy: Option<PathBuf>,
+    mut options: CheckOptions,
     format: Format,
     output: Option<PathBuf>,
-    sandbox: SandboxMode,
-    strict: bool,
     color: ColorChoice,
 ) -> anyhow::Result<i32> {
-    if sandbox == SandboxMode::On {
-        anyhow::bail!(
-            "--sandbox on: this build of gasguard has no runtime stage yet, so the model cannot be run; \
-             use --sandbox off (static checks only) or --sandbox auto (static checks, with a warning)"
-        );
-    }
     let policy = match policy {
         Some(path) => Policy::load(&path)?,
         None => Policy::builtin(),
     };
-    let options = CheckOptions {
-        modality,
-        strict,
-        sandbox,
-    };
+    if options.sandbox != SandboxMode::Off {
+        // Resolved once for every path: probing an interpreter imports torch.
+        let resolved = runtime::check_sandbox_support()
+            .and_then(|()| runtime::find_interpreter(options.runtime.python.as_deref()))
+            .map_err(|u| u.0);
+        if let (SandboxMode::On, Err(reason)) = (options.sandbox, &resolved) {
+            anyhow::bail!("--sandbox on: {reason}");
+        }
+        options.interpreter = Some(resolved);
+    }
+    let options = options;
     // Each path is checked on its own thread; one bad path does not stop the others.
     let results: Vec<anyhow::Result<check::SubmissionReport>> = std::thread::scope(|scope| {
         let handles: Vec<_> = paths

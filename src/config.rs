@@ -71,6 +71,34 @@ pub struct ConfigFacts {
     pub input_shape: Option<Vec<i64>>,
     #[serde(skip)]
     pub kwarg_spans: Vec<Range<usize>>,
+    /// The `model:` section without `weights_file`, as the evaluator passes it.
+    #[serde(skip)]
+    pub model_section: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A YAML value as the JSON the harness receives (what PyYAML would build).
+fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::BigInt(s) | Value::Timestamp(s) | Value::Str(s) => J::String(s.clone()),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str()
+                            .map_or_else(|| yaml::describe(&k.value), str::to_string),
+                        to_json(v),
+                    )
+                })
+                .collect(),
+        ),
+    }
 }
 
 struct ConfigCheck<'a> {
@@ -724,6 +752,9 @@ impl ConfigCheck<'_> {
             {
                 facts.load_model_kwargs.push(key.to_string());
                 facts.kwarg_spans.push(k.span.clone());
+                if let Some((_, v)) = m.get(key) {
+                    facts.model_section.insert(key.to_string(), to_json(v));
+                }
             }
         }
     }

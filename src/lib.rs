@@ -13,6 +13,7 @@ pub mod policy;
 pub mod python;
 pub mod report;
 pub mod rules;
+pub mod runtime;
 pub mod submission;
 pub mod weights;
 pub mod yaml;

@@ -1,0 +1,65 @@
+//! What the sandboxed child may touch, as data: built once in the parent,
+//! passed to the trampoline, applied in one place (`trampoline.rs`).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SandboxPolicy {
+    /// Read + execute: the interpreter's prefixes and system libraries.
+    pub read_exec: Vec<PathBuf>,
+    /// Read only: the materialised submission, config files, /proc, /sys.
+    pub read_only: Vec<PathBuf>,
+    /// Read + write: the private scratch folder (HOME, TMPDIR).
+    pub read_write: Vec<PathBuf>,
+    /// Read + write device files (/dev/null ...).
+    pub devices: Vec<PathBuf>,
+    pub limits: ResourceLimits,
+    /// Run the child as this uid/gid when gasguard runs as root.
+    pub drop_to: Option<(u32, u32)>,
+    /// The program and arguments to execute, and its whole environment.
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Working directory (the scratch folder).
+    pub cwd: PathBuf,
+    /// Relax what CUDA needs (device ioctls, /dev/nvidia*).
+    pub cuda: bool,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct ResourceLimits {
+    pub address_space: u64,
+    pub cpu_seconds: u64,
+    pub file_size: u64,
+    pub open_files: u64,
+    /// Processes and threads of the sandbox's user.
+    pub processes: u64,
+}
+
+/// System locations an interpreter and its native libraries need to read.
+pub const SYSTEM_READ_EXEC: &[&str] =
+    &["/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib"];
+pub const SYSTEM_READ_ONLY: &[&str] = &[
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/usr/share/zoneinfo",
+    "/proc",
+    "/sys/devices/system/cpu",
+    "/sys/fs/cgroup",
+];
+pub const DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/urandom",
+    "/dev/random",
+    "/dev/full",
+];
