@@ -30,7 +30,9 @@ def audit(event, args):
     if not recording[0] or len(result["events"]) >= MAX_EVENTS:
         return
     try:
-        if event == "socket.connect" or event == "socket.bind" or event == "socket.sendto":
+        if event == "socket.__new__":
+            result["events"].append({"kind": "network", "detail": f"socket(family={args[1]!r}, type={args[2]!r})"[:300]})
+        elif event == "socket.connect" or event == "socket.bind" or event == "socket.sendto":
             result["events"].append({"kind": "network", "detail": f"{event} {args[1]!r}"[:300]})
         elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty"):
             result["events"].append({"kind": "process", "detail": f"{event} {args[0]!r}"[:300] if args else event})

@@ -289,22 +289,45 @@ fn workspace(
     Ok(ws)
 }
 
-/// Whether any user can traverse to `path` and read it.
-fn world_reachable(path: &Path) -> bool {
+/// Groups the folders an unprivileged user cannot reach under their
+/// topmost closed ancestor: `[(/root, [/root/.pyenv/versions/3.11.7, ...])]`.
+fn closed_ancestors(paths: &[PathBuf]) -> Vec<(PathBuf, Vec<PathBuf>)> {
     use std::os::unix::fs::MetadataExt;
-    let Ok(abs) = std::fs::canonicalize(path) else {
-        return false;
-    };
-    let readable = std::fs::metadata(&abs).is_ok_and(|m| m.mode() & 0o004 != 0);
-    readable
-        && abs
+    let mut out: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    let mut canonical: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    canonical.sort();
+    canonical.dedup();
+    // Keep outermost folders only: a nested one comes along with its parent.
+    let outermost: Vec<PathBuf> = canonical
+        .iter()
+        .filter(|p| !canonical.iter().any(|q| q != *p && p.starts_with(q)))
+        .cloned()
+        .collect();
+    for path in outermost {
+        let closed = path
             .ancestors()
             .skip(1)
-            .all(|dir| std::fs::metadata(dir).is_ok_and(|m| m.mode() & 0o001 != 0))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .find(|dir| std::fs::metadata(dir).is_ok_and(|m| m.mode() & 0o001 == 0))
+            .map(Path::to_path_buf);
+        if let Some(closed) = closed {
+            match out.iter_mut().find(|(c, _)| *c == closed) {
+                Some((_, list)) => list.push(path),
+                None => out.push((closed, vec![path])),
+            }
+        }
+    }
+    out
 }
 
-/// Processes of `uid` now running (the process cap counts them all).
-fn processes_of(uid: u32) -> u64 {
+/// Tasks (processes and threads) of `uid` now running: the process cap
+/// counts them all.
+fn tasks_of(uid: u32) -> u64 {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return 0;
     };
@@ -323,7 +346,14 @@ fn processes_of(uid: u32) -> u64 {
                 .and_then(|u| u.parse::<u32>().ok())
                 == Some(uid)
         })
-        .count() as u64
+        .map(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Threads:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(1)
+        })
+        .sum()
 }
 
 /// Reads up to `limit` bytes, then drains the rest (so the writer never
@@ -380,14 +410,10 @@ pub fn run(
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     // As root, run as an unprivileged user so that file permissions and the
-    // process cap apply, when that user can reach the interpreter. (An
-    // interpreter under /root cannot be; the child then stays uid 0, but in
-    // a new user namespace it has no capability over the host, and Landlock
-    // and seccomp apply all the same.)
-    let reachable = [&interp.real, &interp.prefix, &interp.base_prefix]
-        .iter()
-        .all(|p| world_reachable(p));
-    let drop_to = (root && reachable).then_some((SANDBOX_UID, SANDBOX_UID));
+    // process cap apply (the kernel never caps uid 0's processes). An
+    // interpreter under a folder closed to that user (/root) is exposed
+    // alone through a private mount namespace (see `trampoline::expose`).
+    let drop_to = root.then_some((SANDBOX_UID, SANDBOX_UID));
     let ws = workspace(sub, layout, drop_to).map_err(Unavailable)?;
     let submission = ws.root.join("submission");
     let scratch = ws.root.join("scratch");
@@ -434,10 +460,19 @@ pub fn run(
                 }),
         );
     }
+    // The cap counts every task (threads too) of the user.
     let processes = match drop_to {
-        Some((uid, _)) => processes_of(uid) + 256,
-        None => processes_of(unsafe { libc::getuid() }) + 256,
+        Some((uid, _)) => tasks_of(uid) + 256,
+        None => tasks_of(unsafe { libc::getuid() }) + 256,
     };
+    let expose = if drop_to.is_some() {
+        closed_ancestors(&read_exec)
+    } else {
+        Vec::new()
+    };
+    let stage = ws.root.join("stage");
+    std::fs::create_dir(&stage)
+        .map_err(|e| Unavailable(format!("cannot create {}: {e}", stage.display())))?;
     let cuda_visible = if options.device == Device::Cuda {
         std::env::var("CUDA_VISIBLE_DEVICES").unwrap_or_default()
     } else {
@@ -485,6 +520,8 @@ pub fn run(
             processes,
         },
         drop_to,
+        expose,
+        stage,
         program: interp.path.clone(),
         args: vec![
             "-I".into(),

@@ -18,6 +18,13 @@ pub struct SandboxPolicy {
     pub limits: ResourceLimits,
     /// Run the child as this uid/gid when gasguard runs as root.
     pub drop_to: Option<(u32, u32)>,
+    /// Folders the unprivileged child must read although an ancestor is
+    /// closed to it (an interpreter under /root): in a private mount
+    /// namespace, the closed ancestor is covered by an empty tmpfs holding
+    /// only these folders. Each entry: (closed ancestor, folders under it).
+    pub expose: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// Where the trampoline stages bind mounts (inside the workspace).
+    pub stage: PathBuf,
     /// The program and arguments to execute, and its whole environment.
     pub program: PathBuf,
     pub args: Vec<String>,

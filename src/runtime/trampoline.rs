@@ -58,6 +58,11 @@ pub fn main(encoded: &str) -> ! {
     // SAFETY: plain syscalls on a single-threaded process; every pointer
     // passed lives until exec.
     unsafe {
+        if !policy.expose.is_empty()
+            && let Err(e) = expose(&policy)
+        {
+            die(EXIT_CANNOT_ENFORCE, &e);
+        }
         if let Some((uid, gid)) = policy.drop_to {
             if libc::setgroups(0, std::ptr::null()) != 0
                 || libc::setgid(gid) != 0
@@ -153,6 +158,88 @@ pub fn main(encoded: &str) -> ! {
     }
 }
 
+/// Makes `policy.expose` readable to the unprivileged child: in a new mount
+/// namespace, each closed ancestor (say /root) is covered with an empty
+/// tmpfs into which only the needed folders are moved back. Everything else
+/// under it (keys, wallets, shell history) is simply not there.
+fn expose(policy: &SandboxPolicy) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    let c = |p: &std::path::Path| {
+        CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| "NUL in a path".to_string())
+    };
+    let err = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
+    // SAFETY: mount(2)/unshare(2) with valid C strings; single-threaded.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(err("cannot create a mount namespace"));
+        }
+        let root = c(std::path::Path::new("/"))?;
+        if libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(err("cannot make mounts private"));
+        }
+        let mut n = 0;
+        for (closed, folders) in &policy.expose {
+            let mut staged = Vec::new();
+            for folder in folders {
+                let stage = policy.stage.join(n.to_string());
+                n += 1;
+                std::fs::DirBuilder::new()
+                    .mode(0o755)
+                    .create(&stage)
+                    .map_err(|e| e.to_string())?;
+                if libc::mount(
+                    c(folder)?.as_ptr(),
+                    c(&stage)?.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                ) != 0
+                {
+                    return Err(err(&format!("cannot bind {}", folder.display())));
+                }
+                staged.push((stage, folder));
+            }
+            let tmpfs = c(std::path::Path::new("tmpfs"))?;
+            let opts = CString::new("mode=0755,size=1m").map_err(|e| e.to_string())?;
+            if libc::mount(
+                tmpfs.as_ptr(),
+                c(closed)?.as_ptr(),
+                tmpfs.as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                opts.as_ptr().cast(),
+            ) != 0
+            {
+                return Err(err(&format!("cannot cover {}", closed.display())));
+            }
+            for (stage, folder) in staged {
+                std::fs::DirBuilder::new()
+                    .mode(0o755)
+                    .recursive(true)
+                    .create(folder)
+                    .map_err(|e| e.to_string())?;
+                if libc::mount(
+                    c(&stage)?.as_ptr(),
+                    c(folder)?.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_MOVE,
+                    std::ptr::null(),
+                ) != 0
+                {
+                    return Err(err(&format!("cannot expose {}", folder.display())));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `gasguard __sandbox-exec --probe`: applies the same restrictions to an
 /// empty policy and reports whether the kernel enforces them all.
 pub fn probe() -> ! {
@@ -169,6 +256,8 @@ pub fn probe() -> ! {
             processes: 0,
         },
         drop_to: None,
+        expose: vec![],
+        stage: "/".into(),
         program: "/".into(),
         args: vec![],
         env: vec![],
