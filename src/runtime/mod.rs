@@ -721,6 +721,28 @@ fn interpret(
                 options.memory >> 30
             )),
         ),
+        Some(_)
+            if !timed_out
+                && [
+                    "bad_alloc",
+                    "MemoryError",
+                    "Cannot allocate memory",
+                    "out of memory",
+                ]
+                .iter()
+                .any(|m| stderr_tail.contains(m)) =>
+        {
+            diags.push(
+                Diagnostic::new(
+                    &rules::RESOURCE_LIMIT,
+                    "the interpreter ran out of memory and crashed",
+                )
+                .help(format!(
+                    "peak memory must stay under --memory ({} GiB)",
+                    options.memory >> 30
+                )),
+            )
+        }
         Some(s) if !timed_out => diags.push(
             Diagnostic::new(
                 &rules::NO_RESULT,
