@@ -163,29 +163,35 @@ fn exit_codes_for_usage_and_unreadable_paths() {
         gasguard(&["check", "--format", "xml", "x"]).status.code(),
         Some(2)
     );
+    // --sandbox on with no usable interpreter: exit 2, never a weaker run.
+    let image = repo().join("examples/image");
+    let image = image.to_str().expect("utf8");
     let on = gasguard(&[
         "check",
         "--sandbox",
         "on",
-        repo().join("examples/image").to_str().expect("utf8"),
+        "--python",
+        "/nonexistent/python",
+        image,
     ]);
     assert_eq!(on.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&on.stderr).contains("no runtime stage"));
+    assert!(
+        String::from_utf8_lossy(&on.stderr).contains("no usable Python interpreter"),
+        "{}",
+        String::from_utf8_lossy(&on.stderr)
+    );
     // auto: the static verdict stands, with a visible warning that nothing ran.
-    let (code, report) = {
-        let out = gasguard(&[
-            "check",
-            "--format",
-            "json",
-            repo().join("examples/image").to_str().expect("utf8"),
-        ]);
-        (
-            out.status.code(),
-            serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json"),
-        )
-    };
-    assert_eq!(code, Some(0));
-    assert!(codes(&report).contains(&"R001".to_string()));
+    let out = gasguard(&[
+        "check",
+        "--format",
+        "json",
+        "--python",
+        "/nonexistent/python",
+        image,
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(codes(&report), ["R001"]);
 }
 
 #[test]

@@ -509,6 +509,9 @@ fn a_timm_model_missing_a_parameter_is_named() {
     let text = run.messages();
     assert!(run.codes().contains(&"R004".to_string()), "{text}");
     assert!(text.contains("fc.weight"), "{text}");
+    // Importing timm loads torchvision's extensions and writes torch's temp
+    // files: library behaviour, not a violation.
+    assert!(!run.codes().contains(&"R012".to_string()), "{text}");
 }
 
 #[test]

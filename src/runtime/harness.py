@@ -10,6 +10,9 @@ import time
 import traceback
 
 RESULT_FD = 3
+# Libraries load their own native extensions (torchvision's _C.so...):
+# only native code from elsewhere is worth reporting.
+LIBRARY_PREFIXES = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, *sys.path} if p and os.path.isdir(p))
 MAX_EVENTS = 50
 config = json.loads(sys.argv[1])
 result = {"stage": "start", "ok": False, "events": []}
@@ -39,12 +42,17 @@ def audit(event, args):
         elif event == "open":
             path, mode, flags = args[0], args[1], args[2]
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
-            if writes and isinstance(path, (str, bytes)) and not str(path).startswith(config["scratch"]):
+            if writes and isinstance(path, (str, bytes)) and not os.path.realpath(os.fsdecode(path)).startswith(config["scratch"]):
                 result["events"].append({"kind": "file-write", "detail": str(path)[:300]})
         elif event in ("os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.chmod", "os.symlink", "os.link"):
-            result["events"].append({"kind": "file-change", "detail": f"{event} {args[0]!r}"[:300]})
-        elif event in ("ctypes.dlopen", "ctypes.dlsym"):
-            result["events"].append({"kind": "native-code", "detail": f"{event} {args[0]!r}"[:300]})
+            target = args[0]
+            if isinstance(target, (str, bytes)) and os.path.realpath(os.fsdecode(target)).startswith(config["scratch"]):
+                return  # the scratch folder is the model's to use
+            result["events"].append({"kind": "file-change", "detail": f"{event} {target!r}"[:300]})
+        elif event == "ctypes.dlopen":
+            name = args[0]
+            if not (isinstance(name, str) and os.path.realpath(name).startswith(LIBRARY_PREFIXES)):
+                result["events"].append({"kind": "native-code", "detail": f"{event} {name!r}"[:300]})
         elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
             result["events"].append({"kind": "signal", "detail": f"{event} {args!r}"[:300]})
         elif event in ("exec", "compile") and recording[0] == "model":

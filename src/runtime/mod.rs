@@ -34,7 +34,7 @@ pub mod trampoline;
 use sandbox_policy::{DEVICES, ResourceLimits, SYSTEM_READ_EXEC, SYSTEM_READ_ONLY, SandboxPolicy};
 
 /// The harness, embedded: never read from disk at run time.
-const HARNESS: &str = include_str!("harness.py");
+pub const HARNESS: &str = include_str!("harness.py");
 /// Checks that an interpreter is usable and reports where it lives.
 const PROBE: &str = "import json, os, sys\nimport torch, safetensors\nprint(json.dumps({'real': os.path.realpath(sys.executable), 'prefix': sys.prefix, 'base_prefix': sys.base_prefix, 'paths': [p for p in sys.path if p], 'version': sys.version.split()[0], 'torch': torch.__version__}))";
 /// The uid the child runs as when gasguard runs as root: one no other
@@ -655,7 +655,6 @@ pub fn run(
                     out_dropped + err_dropped
                 ),
             )
-            .severity(crate::diagnostic::Severity::Warning)
             .help("remove prints from model.py"),
         );
     }
