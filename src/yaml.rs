@@ -510,7 +510,7 @@ pub fn describe(v: &Value) -> String {
 // PyYAML's implicit resolvers (resolver.py), verbatim in meaning.
 static Y11_BOOL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
-        .unwrap()
+        .expect("static regex")
 });
 static Y11_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -520,7 +520,7 @@ static Y11_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
         r"|[-+]?\.(?:inf|Inf|INF)",
         r"|\.(?:nan|NaN|NAN))$"
     ))
-    .unwrap()
+    .expect("static regex")
 });
 static Y11_INT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -530,10 +530,10 @@ static Y11_INT: LazyLock<Regex> = LazyLock::new(|| {
         r"|[-+]?0x[0-9a-fA-F_]+",
         r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$"
     ))
-    .unwrap()
+    .expect("static regex")
 });
 static Y11_NULL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:~|null|Null|NULL|)$").unwrap());
+    LazyLock::new(|| Regex::new(r"^(?:~|null|Null|NULL|)$").expect("static regex"));
 static Y11_TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]",
@@ -541,7 +541,7 @@ static Y11_TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?",
         r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"
     ))
-    .unwrap()
+    .expect("static regex")
 });
 
 /// Resolves a plain scalar as PyYAML's SafeLoader does.
@@ -643,11 +643,12 @@ fn construct_yaml11_float(text: &str) -> Value {
     }
 }
 
-static Y12_INT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$").unwrap());
+static Y12_INT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$").expect("static regex")
+});
 static Y12_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
-        .unwrap()
+        .expect("static regex")
 });
 
 /// Resolves a plain scalar under the YAML 1.2 core schema (what editors and

@@ -925,21 +925,7 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
             }
             Expr::Attribute(a) => {
                 let attr = a.attr.as_str();
-                self.check_identifier(attr, span(&a.attr));
-                if DUNDER_ATTRIBUTES.contains(&attr) {
-                    self.report(
-                        Diagnostic::new(
-                            &rules::DUNDER_ACCESS,
-                            format!("`.{attr}` reaches code, frames or globals"),
-                        )
-                        .help(if attr == "__class__" {
-                            "use type(obj) instead"
-                        } else {
-                            "remove it; models have no need to introspect the interpreter"
-                        }),
-                        span(&a.attr),
-                    );
-                }
+                self.check_attribute_name(attr, span(&a.attr));
                 let paths = self.resolve_expr(expr, 0);
                 if paths.iter().all(Option::is_none) && MODULE_LIKE_ATTRIBUTES.contains(&attr) {
                     self.report(
@@ -986,18 +972,7 @@ impl Analyzer<'_> {
         match expr {
             Expr::Name(n) => self.check_identifier(n.id.as_str(), span(n)),
             Expr::Attribute(a) => {
-                let attr = a.attr.as_str();
-                self.check_identifier(attr, span(&a.attr));
-                if DUNDER_ATTRIBUTES.contains(&attr) {
-                    self.report(
-                        Diagnostic::new(
-                            &rules::DUNDER_ACCESS,
-                            format!("`.{attr}` reaches code, frames or globals"),
-                        )
-                        .help("remove it; models have no need to introspect the interpreter"),
-                        span(&a.attr),
-                    );
-                }
+                self.check_attribute_name(a.attr.as_str(), span(&a.attr));
                 match a.value.as_ref() {
                     inner @ (Expr::Name(_) | Expr::Attribute(_)) => {
                         self.visit_expr_chain_base(inner)
@@ -1006,6 +981,26 @@ impl Analyzer<'_> {
                 }
             }
             other => self.visit_expr(other),
+        }
+    }
+
+    /// The name of an accessed attribute: non-ASCII, or an introspection dunder.
+    fn check_attribute_name(&mut self, attr: &str, at: Range<usize>) {
+        self.check_identifier(attr, at.clone());
+        if DUNDER_ATTRIBUTES.contains(&attr) {
+            let help = if attr == "__class__" {
+                "use type(obj) instead"
+            } else {
+                "remove it; models have no need to introspect the interpreter"
+            };
+            self.report(
+                Diagnostic::new(
+                    &rules::DUNDER_ACCESS,
+                    format!("`.{attr}` reaches code, frames or globals"),
+                )
+                .help(help),
+                at,
+            );
         }
     }
 
