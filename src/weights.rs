@@ -69,8 +69,191 @@ struct Tensor {
     end: u64,
 }
 
+/// One top-level header entry, reduced while parsing to what validation
+/// reads, so memory follows the tensor count and not the header's size.
+enum RawEntry {
+    /// `__metadata__`: whether it maps strings to strings.
+    Metadata(bool),
+    Tensor {
+        dtype: Option<String>,
+        shape: Option<Vec<u64>>,
+        offsets: Option<Vec<u64>>,
+        /// The first field that is not dtype, shape or data_offsets.
+        extra: Option<String>,
+    },
+    NotObject,
+}
+
 /// The header's top-level entries, in order, duplicates kept.
-struct HeaderEntries(Vec<(String, serde_json::Value)>);
+struct HeaderEntries(Vec<(String, RawEntry)>);
+
+/// Whether a JSON value is a string, without keeping it.
+struct IsString(bool);
+
+impl<'de> serde::Deserialize<'de> for IsString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IsString;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E>(self, _: &str) -> Result<IsString, E> {
+                Ok(IsString(true))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_unit<E>(self) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<IsString, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(IsString(false))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<IsString, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(IsString(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn numbers(v: serde_json::Value) -> Option<Vec<u64>> {
+    v.as_array()?
+        .iter()
+        .map(serde_json::Value::as_u64)
+        .collect()
+}
+
+impl<'de> serde::Deserialize<'de> for RawEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawEntry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a tensor description")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawEntry, A::Error> {
+                let (mut dtype, mut shape, mut offsets, mut extra) = (None, None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "dtype" => {
+                            dtype = map
+                                .next_value::<serde_json::Value>()?
+                                .as_str()
+                                .map(str::to_string)
+                        }
+                        "shape" => shape = numbers(map.next_value()?),
+                        "data_offsets" => offsets = numbers(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            extra.get_or_insert(key);
+                        }
+                    }
+                }
+                Ok(RawEntry::Tensor {
+                    dtype,
+                    shape,
+                    offsets,
+                    extra,
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawEntry, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(RawEntry::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<RawEntry, E> {
+                Ok(RawEntry::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<RawEntry, E> {
+                Ok(RawEntry::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<RawEntry, E> {
+                Ok(RawEntry::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<RawEntry, E> {
+                Ok(RawEntry::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<RawEntry, E> {
+                Ok(RawEntry::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<RawEntry, E> {
+                Ok(RawEntry::NotObject)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `__metadata__`: a map whose values must all be strings.
+struct MetadataCheck(bool);
+
+impl<'de> serde::Deserialize<'de> for MetadataCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MetadataCheck;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetadataCheck, A::Error> {
+                let mut ok = true;
+                while let Some((_, IsString(s))) =
+                    map.next_entry::<serde::de::IgnoredAny, IsString>()?
+                {
+                    ok &= s;
+                }
+                Ok(MetadataCheck(ok))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<MetadataCheck, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(MetadataCheck(false))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<MetadataCheck, E> {
+                Ok(MetadataCheck(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<MetadataCheck, E> {
+                Ok(MetadataCheck(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<MetadataCheck, E> {
+                Ok(MetadataCheck(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<MetadataCheck, E> {
+                Ok(MetadataCheck(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<MetadataCheck, E> {
+                Ok(MetadataCheck(false))
+            }
+            fn visit_unit<E>(self) -> Result<MetadataCheck, E> {
+                Ok(MetadataCheck(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 impl<'de> serde::Deserialize<'de> for HeaderEntries {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -82,8 +265,13 @@ impl<'de> serde::Deserialize<'de> for HeaderEntries {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderEntries, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
-                    out.push((k, v));
+                while let Some(k) = map.next_key::<String>()? {
+                    let entry = if k == "__metadata__" {
+                        RawEntry::Metadata(map.next_value::<MetadataCheck>()?.0)
+                    } else {
+                        map.next_value::<RawEntry>()?
+                    };
+                    out.push((k, entry));
                 }
                 Ok(HeaderEntries(out))
             }
@@ -149,7 +337,11 @@ pub fn check(
         return None;
     }
     let header_reader = std::io::Cursor::new(&prefix[8..]).chain(reader).take(n);
-    let mut de = serde_json::Deserializer::from_reader(header_reader);
+    // serde_json reads byte by byte: buffer, or every byte is a system call.
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+        64 << 10,
+        header_reader,
+    ));
     let entries = match serde::Deserialize::deserialize(&mut de)
         .and_then(|e: HeaderEntries| de.end().map(|()| e))
     {
@@ -173,7 +365,7 @@ pub fn check(
         file: file.to_string(),
         ..WeightsSummary::default()
     };
-    for (name, value) in entries {
+    for (name, entry) in entries {
         if !seen.insert(name.clone()) {
             push(
                 Diagnostic::new(
@@ -185,49 +377,44 @@ pub fn check(
             ok = false;
             continue;
         }
-        if name == "__metadata__" {
-            let valid = value
-                .as_object()
-                .is_some_and(|m| m.values().all(serde_json::Value::is_string));
-            if !valid {
-                push(
-                    Diagnostic::new(
-                        &rules::METADATA,
-                        "`__metadata__` must map strings to strings",
-                    )
-                    .help("store metadata values as strings: {\"epoch\": \"3\"}"),
-                );
-                ok = false;
-            }
-            continue;
-        }
         let bad_json = |what: &str| {
             Diagnostic::new(&rules::HEADER_JSON, format!("tensor `{name}`: {what}")).help(
                 "each tensor is {\"dtype\": ..., \"shape\": [...], \"data_offsets\": [begin, end]}",
             )
         };
-        let Some(info) = value.as_object() else {
-            push(bad_json("its entry is not an object"));
-            ok = false;
-            continue;
+        let (dtype, shape, offsets) = match entry {
+            RawEntry::Metadata(valid) => {
+                if !valid {
+                    push(
+                        Diagnostic::new(
+                            &rules::METADATA,
+                            "`__metadata__` must map strings to strings",
+                        )
+                        .help("store metadata values as strings: {\"epoch\": \"3\"}"),
+                    );
+                    ok = false;
+                }
+                continue;
+            }
+            RawEntry::NotObject => {
+                push(bad_json("its entry is not an object"));
+                ok = false;
+                continue;
+            }
+            RawEntry::Tensor {
+                extra: Some(extra), ..
+            } => {
+                push(bad_json(&format!("unexpected field `{extra}`")));
+                ok = false;
+                continue;
+            }
+            RawEntry::Tensor {
+                dtype,
+                shape,
+                offsets,
+                extra: None,
+            } => (dtype.unwrap_or_default(), shape, offsets),
         };
-        if let Some(extra) = info
-            .keys()
-            .find(|k| !["dtype", "shape", "data_offsets"].contains(&k.as_str()))
-        {
-            push(bad_json(&format!("unexpected field `{extra}`")));
-            ok = false;
-            continue;
-        }
-        let dtype = info.get("dtype").and_then(|d| d.as_str()).unwrap_or("");
-        let shape: Option<Vec<u64>> = info
-            .get("shape")
-            .and_then(|s| s.as_array())
-            .and_then(|a| a.iter().map(serde_json::Value::as_u64).collect());
-        let offsets: Option<Vec<u64>> = info
-            .get("data_offsets")
-            .and_then(|s| s.as_array())
-            .and_then(|a| a.iter().map(serde_json::Value::as_u64).collect());
         let (Some(shape), Some([begin, end])) = (
             shape,
             offsets
@@ -240,6 +427,7 @@ pub fn check(
             ok = false;
             continue;
         };
+        let dtype = dtype.as_str();
         let Some(bits) = dtype_bits(dtype) else {
             push(
                 Diagnostic::new(

@@ -18,11 +18,13 @@ declare_rules! {
 
     /// ## What it does
     /// Checks the 8-byte header length: within the file and within
-    /// `limits.weights.max_header_bytes` (100 MB, the reference limit).
+    /// `limits.weights.max_header_bytes` (8 MiB by default; the reference
+    /// implementation allows 100 MB).
     ///
     /// ## Why is this bad?
-    /// The reference implementation refuses larger headers, and a length past
-    /// the end of the file means a truncated upload.
+    /// Real headers are kilobytes; a huge one only serves to exhaust the tools
+    /// that parse it, and a length past the end of the file means a truncated
+    /// upload.
     ///
     /// ## Example
     /// A file whose first 8 bytes claim a 2^60-byte header.
