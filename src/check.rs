@@ -52,6 +52,15 @@ pub struct SubmissionReport {
     pub config: Option<ConfigFacts>,
     pub weights: Vec<WeightsSummary>,
     pub runtime: Option<runtime::RuntimeFacts>,
+    /// Every entry as gasguard read it (name, declared size, kind).
+    pub entries: Vec<EntrySummary>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EntrySummary {
+    pub name: String,
+    pub size: u64,
+    pub kind: &'static str,
 }
 
 impl SubmissionReport {
@@ -87,9 +96,24 @@ pub fn check_path(
         config: None,
         weights: Vec::new(),
         runtime: None,
+        entries: Vec::new(),
     };
     if let Some(sub) = Submission::open(path, policy, &mut diags)? {
         report.is_zip = sub.is_zip();
+        report.entries = sub
+            .entries
+            .iter()
+            .map(|e| EntrySummary {
+                name: e.name.clone(),
+                size: e.size,
+                kind: match e.kind {
+                    EntryKind::File => "file",
+                    EntryKind::Dir => "dir",
+                    EntryKind::Symlink => "symlink",
+                    EntryKind::Special => "special",
+                },
+            })
+            .collect();
         check_submission(&sub, policy, options, &mut report, &mut diags)?;
     } else if !options.static_checks {
         diags.push(Diagnostic::new(

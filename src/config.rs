@@ -747,6 +747,20 @@ impl ConfigCheck<'_> {
             );
         }
         for (k, _) in entries {
+            if k.as_str().is_none() {
+                self.push(
+                    Diagnostic::new(
+                        &rules::WRONG_TYPE,
+                        format!(
+                            "the key `{}` under `model:` is {} to PyYAML; load_model(**model) needs string keys and the call fails",
+                            k.plain.clone().unwrap_or_default(),
+                            yaml::describe(&k.value)
+                        ),
+                    )
+                    .at(k.span.clone())
+                    .help(format!("quote it: \"{}\"", k.plain.clone().unwrap_or_default())),
+                );
+            }
             if let Some(key) = k.as_str()
                 && key != "weights_file"
             {
