@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test. Installs what the tests need first: the Python venv with
-# the evaluator's libraries (cached in ./.venv), then the Rust test suite.
+# the evaluator's libraries (cached in ./.venv) and cargo-fuzz; then the Rust
+# test suite (unit, integration, sandbox escape and differential tests), then
+# every fuzz target for a short fixed budget over the seeds and the saved
+# regression inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-venv.sh
 export GASGUARD_TEST_PYTHON="$PWD/.venv/bin/python"
 cargo test --locked --all-targets
+scripts/fuzz.sh "${GASGUARD_FUZZ_SECONDS:-30}"
