@@ -43,8 +43,8 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t failed: the input is in fuzz/artifacts/$t; add it to fuzz/regressions/$t with a fix" >&2
     exit 1
   fi
-  runs=$(grep -oE "stat::number_of_executed_units: [0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
+  runs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
   corpus=$(ls "fuzz/corpus/$t" | wc -l)
-  rss=$(grep -oE "stat::peak_rss_mb: [0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
+  rss=$(grep -oE "stat::peak_rss_mb: *[0-9]+" "$log" | grep -oE "[0-9]+$" || echo "?")
   echo "fuzz: $t: ${seconds}s, $runs executions, corpus $corpus, peak RSS ${rss} MB, no failure"
 done
