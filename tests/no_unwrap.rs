@@ -18,7 +18,10 @@ fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn no_unwrap_outside_tests() {
     let mut files = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     let mut found = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).expect("read");
@@ -29,5 +32,9 @@ fn no_unwrap_outside_tests() {
             }
         }
     }
-    assert!(found.is_empty(), "unwrap() in non-test code:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "unwrap() in non-test code:\n{}",
+        found.join("\n")
+    );
 }

@@ -35,8 +35,11 @@ use sandbox_policy::{DEVICES, ResourceLimits, SYSTEM_READ_EXEC, SYSTEM_READ_ONLY
 
 /// The harness, embedded: never read from disk at run time.
 pub const HARNESS: &str = include_str!("harness.py");
-/// Checks that an interpreter is usable and reports where it lives.
-const PROBE: &str = "import json, os, sys\nimport torch, safetensors\nprint(json.dumps({'real': os.path.realpath(sys.executable), 'prefix': sys.prefix, 'base_prefix': sys.base_prefix, 'paths': [p for p in sys.path if p], 'version': sys.version.split()[0], 'torch': torch.__version__}))";
+/// Checks that an interpreter is usable (torch and safetensors are
+/// installed for it) and reports where it lives. It locates the packages
+/// without importing them: importing torch costs seconds, and the harness
+/// imports it in the sandbox anyway (a failure there is reported as R013).
+const PROBE: &str = "import importlib.metadata as md, importlib.util as u, json, os, sys\nmissing = [m for m in ('torch', 'safetensors') if u.find_spec(m) is None]\nif missing:\n    sys.exit('missing: ' + ', '.join(missing))\nprint(json.dumps({'real': os.path.realpath(sys.executable), 'prefix': sys.prefix, 'base_prefix': sys.base_prefix, 'paths': [p for p in sys.path if p], 'version': sys.version.split()[0], 'torch': md.version('torch')}))";
 /// The uid the child runs as when gasguard runs as root: one no other
 /// process uses, so the process cap counts the sandbox alone.
 const SANDBOX_UID: u32 = 64_434;
@@ -139,7 +142,9 @@ fn probe_interpreter(path: &Path) -> Result<Interpreter, String> {
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);
         let last = err.lines().last().unwrap_or("it failed");
-        return Err(format!("cannot import torch and safetensors ({last})"));
+        return Err(format!(
+            "torch and safetensors are not both installed for it ({last})"
+        ));
     }
     let mut interp: Interpreter = serde_json::from_slice(&output.stdout)
         .map_err(|e| format!("unexpected probe output: {e}"))?;
