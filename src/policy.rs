@@ -11,6 +11,41 @@ use crate::yaml::{self, Node, Value, YamlLimits};
 
 /// The policy shipped with gasguard.
 pub const BUILTIN_POLICY: &str = include_str!("../rules/sn34.yaml");
+/// The same, parsed at build time (build.rs) into JSON.
+const BUILTIN_POLICY_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/sn34.json"));
+
+/// A YAML tree from JSON (no spans: only the built-in policy takes this path).
+fn from_json(v: &serde_json::Value) -> Node {
+    use serde_json::Value as J;
+    let value = match v {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
+        J::String(s) => Value::Str(s.clone()),
+        J::Array(items) => Value::Seq(items.iter().map(from_json).collect()),
+        J::Object(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| {
+                    (
+                        Node {
+                            value: Value::Str(k.clone()),
+                            span: 0..0,
+                            plain: None,
+                        },
+                        from_json(v),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node {
+        value,
+        span: 0..0,
+        plain: None,
+    }
+}
 pub const BUILTIN_POLICY_NAME: &str = "rules/sn34.yaml (built in)";
 
 #[derive(Clone, Debug)]
@@ -100,11 +135,25 @@ impl std::fmt::Display for PolicyError {
 impl std::error::Error for PolicyError {}
 
 impl Policy {
+    /// The embedded policy, from its build-time JSON form (the same tree the
+    /// YAML reader produces, without the cost of reading YAML at every start).
     pub fn builtin() -> Policy {
-        match Policy::parse(BUILTIN_POLICY, BUILTIN_POLICY_NAME) {
-            Ok(policy) => policy,
-            // The built-in policy is tested; failing here is a build defect.
-            Err(e) => panic!("built-in policy is invalid: {e}"),
+        let parsed = serde_json::from_str::<serde_json::Value>(BUILTIN_POLICY_JSON)
+            .ok()
+            .filter(|v| !v.is_null())
+            .and_then(|v| {
+                let mut r = Reader::default();
+                let p = r.policy(&from_json(&v));
+                p.filter(|_| r.problems.is_empty())
+            });
+        match parsed {
+            Some(policy) => policy,
+            // Fall back to the YAML itself, whose errors carry locations.
+            None => match Policy::parse(BUILTIN_POLICY, BUILTIN_POLICY_NAME) {
+                Ok(policy) => policy,
+                // The built-in policy is tested; failing here is a build defect.
+                Err(e) => panic!("built-in policy is invalid: {e}"),
+            },
         }
     }
 
@@ -626,6 +675,16 @@ mod tests {
                 .is_some()
         );
         assert_eq!(p.blocked_calls.len(), 8);
+    }
+
+    #[test]
+    fn the_build_time_form_equals_the_yaml() {
+        let from_yaml = Policy::parse(BUILTIN_POLICY, BUILTIN_POLICY_NAME).expect("yaml");
+        assert_eq!(format!("{:?}", Policy::builtin()), format!("{from_yaml:?}"));
+        assert_ne!(
+            BUILTIN_POLICY_JSON, "null",
+            "build.rs could not read rules/sn34.yaml"
+        );
     }
 
     #[test]

@@ -593,7 +593,7 @@ pub fn run(
     let wall_ms = start.elapsed().as_secs_f64() * 1000.0;
     // Every writer is dead with the namespace; a short grace covers the drain.
     let grace = Duration::from_secs(5);
-    let (out, out_dropped) = stdout
+    let (_stdout_kept, out_dropped) = stdout
         .and_then(|r| r.recv_timeout(grace).ok())
         .unwrap_or_default();
     let (err, err_dropped) = stderr
@@ -663,7 +663,6 @@ pub fn run(
             .help("remove prints from model.py"),
         );
     }
-    let _ = out;
     facts_out.result = result;
     Ok((diags, facts_out))
 }
