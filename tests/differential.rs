@@ -14,20 +14,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn python() -> String {
-    let p = std::env::var("GASGUARD_TEST_PYTHON").unwrap_or_else(|_| {
-        repo()
-            .join(".venv/bin/python")
-            .to_string_lossy()
-            .into_owned()
-    });
-    assert!(
-        Path::new(&p).exists(),
-        "no test interpreter at {p}: run scripts/test.sh"
-    );
-    p
-}
-
 /// The reference readings of every (kind, path), in one Python process.
 fn reference(cases: &[(&str, PathBuf)]) -> Vec<serde_json::Value> {
     let input = serde_json::to_vec(
@@ -37,7 +23,7 @@ fn reference(cases: &[(&str, PathBuf)]) -> Vec<serde_json::Value> {
             .collect::<Vec<_>>(),
     )
     .expect("json");
-    let mut child = Command::new(python())
+    let mut child = Command::new(test_python())
         .args([
             "-I",
             "-B",

@@ -38,16 +38,7 @@ print("ok", m, tuple(y.shape))
 
 #[test]
 fn every_example_loads_and_runs_as_the_evaluator_would() {
-    let python = std::env::var("GASGUARD_TEST_PYTHON").unwrap_or_else(|_| {
-        repo()
-            .join(".venv/bin/python")
-            .to_string_lossy()
-            .into_owned()
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "no test interpreter at {python}: run scripts/test.sh (it creates .venv)"
-    );
+    let python = test_python();
     for modality in ["image", "video", "audio"] {
         // Run on a copy: importing model.py must never leave a __pycache__
         // in the shipped example (L004 would then reject it).

@@ -11,20 +11,6 @@ use std::net::{TcpListener, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn python() -> String {
-    let p = std::env::var("GASGUARD_TEST_PYTHON").unwrap_or_else(|_| {
-        repo()
-            .join(".venv/bin/python")
-            .to_string_lossy()
-            .into_owned()
-    });
-    assert!(
-        std::path::Path::new(&p).exists(),
-        "no test interpreter at {p}: run scripts/test.sh"
-    );
-    p
-}
-
 struct Run {
     exit: i32,
     report: serde_json::Value,
@@ -79,7 +65,7 @@ fn run_source(model: &str, extra: &[&str]) -> Run {
     args.extend_from_slice(extra);
     let child = Command::new(env!("CARGO_BIN_EXE_gasguard"))
         .args(&args)
-        .env("GASGUARD_PYTHON", python())
+        .env("GASGUARD_PYTHON", test_python())
         .env("GASGUARD_TEST_SECRET", "s3cr3t-parent-environ-canary")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -134,7 +120,7 @@ fn the_examples_run_clean_in_the_sandbox() {
                 "json",
                 dir.to_str().expect("utf8"),
             ])
-            .env("GASGUARD_PYTHON", python())
+            .env("GASGUARD_PYTHON", test_python())
             .output()
             .expect("run");
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -256,7 +242,7 @@ fn the_submission_cannot_be_tampered_with() {
 
 #[test]
 fn site_packages_cannot_receive_a_pth_hook() {
-    let site = Command::new(python())
+    let site = Command::new(test_python())
         .args([
             "-I",
             "-c",
@@ -449,7 +435,7 @@ fn terminal_escapes_do_not_reach_the_terminal() {
             "never",
             dir.path().to_str().expect("utf8"),
         ])
-        .env("GASGUARD_PYTHON", python())
+        .env("GASGUARD_PYTHON", test_python())
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);

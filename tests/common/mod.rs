@@ -10,6 +10,22 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The test venv's interpreter (scripts/test.sh creates it and exports
+/// GASGUARD_TEST_PYTHON); a test that needs it fails, never skips, without it.
+pub fn test_python() -> String {
+    let p = std::env::var("GASGUARD_TEST_PYTHON").unwrap_or_else(|_| {
+        repo()
+            .join(".venv/bin/python")
+            .to_string_lossy()
+            .into_owned()
+    });
+    assert!(
+        Path::new(&p).exists(),
+        "no test interpreter at {p}: run scripts/test.sh (it creates .venv)"
+    );
+    p
+}
+
 pub fn gasguard(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gasguard"))
         .args(args)
