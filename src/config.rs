@@ -336,11 +336,10 @@ impl ConfigCheck<'_> {
 
         facts.modality = self.modality(root, expected);
 
-        if let Some((key, v)) = root.get("dtype") {
+        if let Some((_, v)) = root.get("dtype") {
             if let Some(d) = self.dtype(v) {
                 facts.dtype = d;
             }
-            let _ = key;
         }
 
         let pre = root.get("preprocessing").map(|(_, v)| v);

@@ -69,6 +69,27 @@ struct Tensor {
     end: u64,
 }
 
+/// Visitor methods for every JSON scalar but strings, all giving `$value`.
+macro_rules! scalars_give {
+    ($ty:ty, $value:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_unit<E>(self) -> Result<$ty, E> {
+            Ok($value)
+        }
+    };
+}
+
 /// One top-level header entry, reduced while parsing to what validation
 /// reads, so memory follows the tensor count and not the header's size.
 enum RawEntry {
@@ -101,21 +122,7 @@ impl<'de> serde::Deserialize<'de> for IsString {
             fn visit_str<E>(self, _: &str) -> Result<IsString, E> {
                 Ok(IsString(true))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<IsString, E> {
-                Ok(IsString(false))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<IsString, E> {
-                Ok(IsString(false))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<IsString, E> {
-                Ok(IsString(false))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<IsString, E> {
-                Ok(IsString(false))
-            }
-            fn visit_unit<E>(self) -> Result<IsString, E> {
-                Ok(IsString(false))
-            }
+            scalars_give!(IsString, IsString(false));
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
@@ -185,21 +192,7 @@ impl<'de> serde::Deserialize<'de> for RawEntry {
             fn visit_str<E>(self, _: &str) -> Result<RawEntry, E> {
                 Ok(RawEntry::NotObject)
             }
-            fn visit_bool<E>(self, _: bool) -> Result<RawEntry, E> {
-                Ok(RawEntry::NotObject)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<RawEntry, E> {
-                Ok(RawEntry::NotObject)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<RawEntry, E> {
-                Ok(RawEntry::NotObject)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<RawEntry, E> {
-                Ok(RawEntry::NotObject)
-            }
-            fn visit_unit<E>(self) -> Result<RawEntry, E> {
-                Ok(RawEntry::NotObject)
-            }
+            scalars_give!(RawEntry, RawEntry::NotObject);
         }
         d.deserialize_any(V)
     }
@@ -235,21 +228,7 @@ impl<'de> serde::Deserialize<'de> for MetadataCheck {
             fn visit_str<E>(self, _: &str) -> Result<MetadataCheck, E> {
                 Ok(MetadataCheck(false))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<MetadataCheck, E> {
-                Ok(MetadataCheck(false))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<MetadataCheck, E> {
-                Ok(MetadataCheck(false))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<MetadataCheck, E> {
-                Ok(MetadataCheck(false))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<MetadataCheck, E> {
-                Ok(MetadataCheck(false))
-            }
-            fn visit_unit<E>(self) -> Result<MetadataCheck, E> {
-                Ok(MetadataCheck(false))
-            }
+            scalars_give!(MetadataCheck, MetadataCheck(false));
         }
         d.deserialize_any(V)
     }

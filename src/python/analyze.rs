@@ -517,7 +517,7 @@ impl<'a> Analyzer<'a> {
     }
 
     fn check_module_statements(&mut self, module: &ast::ModModule) {
-        for (i, stmt) in module.body.iter().enumerate() {
+        for stmt in &module.body {
             let fine = match stmt {
                 Stmt::Import(_)
                 | Stmt::ImportFrom(_)
@@ -528,10 +528,7 @@ impl<'a> Analyzer<'a> {
                 | Stmt::AugAssign(_)
                 | Stmt::TypeAlias(_)
                 | Stmt::Pass(_) => true,
-                Stmt::Expr(e) => {
-                    i == 0 && matches!(*e.value, Expr::StringLiteral(_))
-                        || matches!(*e.value, Expr::StringLiteral(_))
-                }
+                Stmt::Expr(e) => matches!(*e.value, Expr::StringLiteral(_)),
                 Stmt::If(s) => is_main_guard(&s.test) || declarative_if(s),
                 Stmt::Try(t) => t
                     .body

@@ -126,22 +126,23 @@ impl Submission {
                     }
                     Some(_) => EntryKind::Special,
                 };
-                for (bad, why) in [
-                    (e.is_encrypted(), None),
-                    (e.method != zip::METHOD_STORED && e.method != zip::METHOD_DEFLATE, Some(e.method)),
-                ] {
-                    if !bad {
-                        continue;
-                    }
-                    diags.push(match why {
-                        None => Diagnostic::new(&rules::ENCRYPTED_ENTRY, format!("entry `{}` is encrypted", e.name))
+                if e.is_encrypted() {
+                    diags.push(
+                        Diagnostic::new(&rules::ENCRYPTED_ENTRY, format!("entry `{}` is encrypted", e.name))
                             .help("zip the folder without a password"),
-                        Some(m) => Diagnostic::new(
+                    );
+                }
+                if e.method != zip::METHOD_STORED && e.method != zip::METHOD_DEFLATE {
+                    diags.push(
+                        Diagnostic::new(
                             &rules::UNSUPPORTED_COMPRESSION,
-                            format!("entry `{}` uses compression method {m}; only stored (0) and deflate (8) are read", e.name),
+                            format!(
+                                "entry `{}` uses compression method {}; only stored (0) and deflate (8) are read",
+                                e.name, e.method
+                            ),
                         )
                         .help("re-create the archive with plain `zip -r`, which uses deflate"),
-                    });
+                    );
                 }
                 Entry {
                     name: e.name.clone(),

@@ -63,8 +63,8 @@ pub fn codes(report: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Asserts the submission is rejected (exit 1) with `code` among its findings.
-pub fn assert_rejected_with(path: &Path, code: &str) -> serde_json::Value {
+/// Asserts the exit code and that `code` is among the findings.
+fn assert_exit_with(path: &Path, code: &str, expected_exit: i32) -> serde_json::Value {
     let (exit, report) = check_json(path, &[]);
     let found = codes(&report);
     assert!(
@@ -74,29 +74,21 @@ pub fn assert_rejected_with(path: &Path, code: &str) -> serde_json::Value {
     );
     assert_eq!(
         exit,
-        1,
-        "{}: expected exit 1, found {exit}; {found:?}",
+        expected_exit,
+        "{}: expected exit {expected_exit}, found {exit}; {found:?}",
         path.display()
     );
     report
 }
 
+/// Asserts the submission is rejected (exit 1) with `code` among its findings.
+pub fn assert_rejected_with(path: &Path, code: &str) -> serde_json::Value {
+    assert_exit_with(path, code, 1)
+}
+
 /// Asserts the submission is accepted (exit 0) and that `code` is among its findings.
 pub fn assert_warned_with(path: &Path, code: &str) -> serde_json::Value {
-    let (exit, report) = check_json(path, &[]);
-    let found = codes(&report);
-    assert!(
-        found.iter().any(|c| c == code),
-        "{}: expected {code}, found {found:?}",
-        path.display()
-    );
-    assert_eq!(
-        exit,
-        0,
-        "{}: expected exit 0, found {exit}; {found:?}",
-        path.display()
-    );
-    report
+    assert_exit_with(path, code, 0)
 }
 
 pub fn assert_accepted(path: &Path) -> serde_json::Value {
