@@ -46,7 +46,7 @@ fn generated(lines: usize) -> String {
 fn time_ours(label: &str, source: &str, policy: &Policy) -> f64 {
     let facts = ConfigFacts::default();
     let runs = if source.len() > 100_000 { 30 } else { 300 };
-    let (diags, _) = gasguard::python::check("model.py", source.as_bytes(), policy, &facts);
+    let diags = gasguard::python::check("model.py", source.as_bytes(), policy, &facts).diagnostics;
     assert!(
         diags.iter().all(|d| !d.is_error()),
         "{label}: {:?}",

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(zip_intake config python safetensors policy check)
+[ ${#targets[@]} -gt 0 ] || targets=(zip_intake config python safetensors policy check zip_structured config_structured)
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
 export RUSTC_BOOTSTRAP=1  # cargo-fuzz passes nightly flags; stable 1.95 accepts them so
 
@@ -21,7 +21,7 @@ seed config fixtures/config/*/*.yaml examples/*/model_config.yaml
 seed python fixtures/python/*/*.py examples/*/model.py
 seed safetensors examples/*/model.safetensors
 seed policy rules/sn34.yaml
-mkdir -p fuzz/corpus/zip_intake fuzz/corpus/check
+mkdir -p fuzz/corpus/zip_intake fuzz/corpus/check fuzz/corpus/zip_structured fuzz/corpus/config_structured
 .venv/bin/python - <<'PY'
 import pathlib, zipfile
 for target in ("zip_intake", "check"):
@@ -38,7 +38,7 @@ mkdir -p fuzz/logs
 for t in "${targets[@]}"; do
   log="fuzz/logs/$t.log"
   if ! cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -- \
-      -max_total_time="$seconds" -timeout=5 -rss_limit_mb=512 -print_final_stats=1 > "$log" 2>&1; then
+      -max_total_time="$seconds" -timeout=2 -rss_limit_mb="${GASGUARD_FUZZ_RSS_MB:-256}" -print_final_stats=1 > "$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $t failed: the input is in fuzz/artifacts/$t; add it to fuzz/regressions/$t with a fix" >&2
     exit 1

@@ -52,6 +52,8 @@ pub struct SubmissionReport {
     pub config: Option<ConfigFacts>,
     pub weights: Vec<WeightsSummary>,
     pub runtime: Option<runtime::RuntimeFacts>,
+    /// What model.py imports and calls, when it parsed.
+    pub code: Option<crate::python::CodeInventory>,
     /// Every entry as gasguard read it (name, declared size, kind).
     pub entries: Vec<EntrySummary>,
 }
@@ -96,6 +98,7 @@ pub fn check_path(
         config: None,
         weights: Vec::new(),
         runtime: None,
+        code: None,
         entries: Vec::new(),
     };
     if let Some(sub) = Submission::open(path, policy, &mut diags)? {
@@ -140,8 +143,48 @@ pub fn check_path(
                 b.rule.code,
             ))
     });
-    report.diagnostics = diags;
+    report.diagnostics = cap_repeats(diags);
     Ok(report)
+}
+
+/// Findings of one rule in one file beyond this many are summarised: a file
+/// of 100,000 identical problems must not make a 100,000-entry report.
+const MAX_REPEATS: usize = 50;
+
+/// Keeps the first `MAX_REPEATS` findings of each rule in each file (the
+/// input is sorted by file and position) and adds one finding saying how
+/// many more there are, with the same rule and severity, so the verdict is
+/// unchanged.
+fn cap_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    type Seen = (usize, Severity, &'static rules::Rule);
+    let mut seen: BTreeMap<(Option<String>, &'static str), Seen> = BTreeMap::new();
+    let mut kept = Vec::new();
+    for d in diags {
+        let entry = seen
+            .entry((d.file.clone(), d.rule.code))
+            .or_insert((0, d.severity, d.rule));
+        entry.0 += 1;
+        entry.1 = entry.1.max(d.severity);
+        if entry.0 <= MAX_REPEATS {
+            kept.push(d);
+        }
+    }
+    for ((file, code), (count, severity, rule)) in seen {
+        if count <= MAX_REPEATS {
+            continue;
+        }
+        let mut summary = Diagnostic::new(
+            rule,
+            format!("{} more {code} findings like the ones above are not listed", count - MAX_REPEATS),
+        )
+        .severity(severity)
+        .help("fix the ones listed and check again");
+        if let Some(file) = file {
+            summary = summary.in_file(file);
+        }
+        kept.push(summary);
+    }
+    kept
 }
 
 fn check_submission(
@@ -189,11 +232,12 @@ fn check_submission(
     if let Some(entry) = sub.find(&model_path) {
         match sub.read_all(entry, policy.limits.max_text_file_bytes) {
             Ok(bytes) => {
-                let (mut d, text) = crate::python::check(&model_path, &bytes, policy, &facts);
-                diags.append(&mut d);
-                if let Some(text) = text {
+                let mut code = crate::python::check(&model_path, &bytes, policy, &facts);
+                diags.append(&mut code.diagnostics);
+                if let Some(text) = code.source {
                     report.sources.insert(model_path.clone(), text);
                 }
+                report.code = code.inventory;
             }
             Err(e) => diags.push(e.diagnostic(&model_path)),
         }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, CheckOptions, SandboxMode, Verdict};
 use crate::config::Modality;
+use crate::pack;
 use crate::policy::Policy;
 use crate::report::{self, Format};
 use crate::rules;
@@ -81,6 +82,38 @@ impl RuntimeArgs {
     }
 }
 
+/// What the gate checks and how, shared by `check` and `pack`.
+#[derive(clap::Args, Debug, Clone)]
+struct GateArgs {
+    /// The slot you intend to push to; the config's modality must match.
+    #[arg(long, value_enum)]
+    modality: Option<Modality>,
+    /// A policy file replacing the built-in rules/sn34.yaml.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Run the model in the sandbox after the static checks.
+    #[arg(long, value_enum, default_value = "auto")]
+    sandbox: SandboxMode,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    strict: bool,
+}
+
+impl GateArgs {
+    fn options(&self) -> CheckOptions {
+        CheckOptions {
+            modality: self.modality,
+            strict: self.strict,
+            sandbox: self.sandbox,
+            interpreter: None,
+            runtime: self.runtime.options(),
+            static_checks: true,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check submissions (directories or .zip files) and report every problem.
@@ -88,25 +121,13 @@ enum Command {
         /// Submission directories or ZIP archives.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// The slot you intend to push to; the config's modality must match.
-        #[arg(long, value_enum)]
-        modality: Option<Modality>,
-        /// A policy file replacing the built-in rules/sn34.yaml.
-        #[arg(long)]
-        policy: Option<PathBuf>,
+        #[command(flatten)]
+        gate: GateArgs,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         /// Write the report to FILE instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Run the model in the sandbox after the static checks.
-        #[arg(long, value_enum, default_value = "auto")]
-        sandbox: SandboxMode,
-        #[command(flatten)]
-        runtime: RuntimeArgs,
-        /// Treat warnings as errors.
-        #[arg(long)]
-        strict: bool,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
@@ -121,6 +142,23 @@ enum Command {
         format: Format,
         #[arg(long, short)]
         output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorChoice,
+    },
+    /// Check a submission and write its canonical ZIP (the form to push):
+    /// files at the top level in byte order, stored, fixed timestamps. The
+    /// ZIP is written only if it passes the same check, static and runtime.
+    Pack {
+        /// A submission directory or ZIP archive.
+        path: PathBuf,
+        /// Where to write the canonical ZIP.
+        #[arg(long, short)]
+        output: PathBuf,
+        #[command(flatten)]
+        gate: GateArgs,
+        /// The format of the check report (standard output).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
@@ -163,25 +201,11 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let result = match cli.command {
         Command::Check {
             paths,
-            modality,
-            policy,
+            gate,
             format,
             output,
-            sandbox,
-            runtime,
-            strict,
             color,
-        } => {
-            let options = CheckOptions {
-                modality,
-                strict,
-                sandbox,
-                interpreter: None,
-                runtime: runtime.options(),
-                static_checks: true,
-            };
-            run_check(paths, policy, options, format, output, color)
-        }
+        } => run_check(paths, gate.policy.clone(), gate.options(), format, output, color),
         Command::Sandbox {
             path,
             runtime,
@@ -199,6 +223,13 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             };
             run_check(vec![path], None, options, format, output, color)
         }
+        Command::Pack {
+            path,
+            output,
+            gate,
+            format,
+            color,
+        } => run_pack(path, output, gate.policy.clone(), gate.options(), format, color),
         Command::Rules { code, write_docs } => run_rules(code, write_docs),
     };
     match result {
@@ -218,20 +249,8 @@ fn run_check(
     output: Option<PathBuf>,
     color: ColorChoice,
 ) -> anyhow::Result<i32> {
-    let policy = match policy {
-        Some(path) => Policy::load(&path)?,
-        None => Policy::builtin(),
-    };
-    if options.sandbox != SandboxMode::Off {
-        // Resolved once for every path: probing an interpreter imports torch.
-        let resolved = runtime::check_sandbox_support()
-            .and_then(|()| runtime::find_interpreter(options.runtime.python.as_deref()))
-            .map_err(|u| u.0);
-        if let (SandboxMode::On, Err(reason)) = (options.sandbox, &resolved) {
-            anyhow::bail!("--sandbox on: {reason}");
-        }
-        options.interpreter = Some(resolved);
-    }
+    let policy = load_policy(policy)?;
+    resolve_interpreter(&mut options)?;
     let options = options;
     // Each path is checked on its own thread; one bad path does not stop the others.
     let results: Vec<anyhow::Result<check::SubmissionReport>> = std::thread::scope(|scope| {
@@ -269,6 +288,44 @@ fn run_check(
             }
         }
     }
+    emit(&reports, format, output.as_deref(), color)?;
+    if failed {
+        return Ok(EXIT_ERROR);
+    }
+    Ok(match report::overall_verdict(&reports) {
+        Verdict::Accept => EXIT_ACCEPTED,
+        Verdict::Reject => EXIT_REJECTED,
+    })
+}
+
+fn load_policy(path: Option<PathBuf>) -> anyhow::Result<Policy> {
+    match path {
+        Some(path) => Policy::load(&path),
+        None => Ok(Policy::builtin()),
+    }
+}
+
+/// Resolved once per invocation: probing an interpreter costs a process start.
+fn resolve_interpreter(options: &mut CheckOptions) -> anyhow::Result<()> {
+    if options.sandbox != SandboxMode::Off {
+        let resolved = runtime::check_sandbox_support()
+            .and_then(|()| runtime::find_interpreter(options.runtime.python.as_deref()))
+            .map_err(|u| u.0);
+        if let (SandboxMode::On, Err(reason)) = (options.sandbox, &resolved) {
+            anyhow::bail!("--sandbox on: {reason}");
+        }
+        options.interpreter = Some(resolved);
+    }
+    Ok(())
+}
+
+/// Renders reports to `output` or standard output.
+fn emit(
+    reports: &[check::SubmissionReport],
+    format: Format,
+    output: Option<&std::path::Path>,
+    color: ColorChoice,
+) -> anyhow::Result<()> {
     let use_color = output.is_none()
         && match color {
             ColorChoice::Always => true,
@@ -279,25 +336,55 @@ fn run_check(
             }
         };
     let text = match format {
-        Format::Human => report::human::render(&reports, use_color),
-        Format::Json => report::json::render(&reports),
-        Format::Sarif => report::sarif::render(&reports),
+        Format::Human => report::human::render(reports, use_color),
+        Format::Json => report::json::render(reports),
+        Format::Sarif => report::sarif::render(reports),
     };
     match output {
-        Some(path) => std::fs::write(&path, text)
+        Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(text.as_bytes());
         }
     }
-    if failed {
-        return Ok(EXIT_ERROR);
+    Ok(())
+}
+
+fn run_pack(
+    path: PathBuf,
+    output: PathBuf,
+    policy: Option<PathBuf>,
+    mut options: CheckOptions,
+    format: Format,
+    color: ColorChoice,
+) -> anyhow::Result<i32> {
+    let policy = load_policy(policy)?;
+    resolve_interpreter(&mut options)?;
+    match pack::pack_path(&path, &output, &policy, &options)? {
+        pack::PackOutcome::Rejected(report) => {
+            emit(std::slice::from_ref(&report), format, None, color)?;
+            eprintln!(
+                "gasguard: not packed: {} was rejected; fix the errors above and pack again",
+                report.path
+            );
+            Ok(EXIT_REJECTED)
+        }
+        pack::PackOutcome::Packed {
+            report,
+            files,
+            size,
+            sha256,
+        } => {
+            emit(std::slice::from_ref(&report), format, None, color)?;
+            eprintln!(
+                "gasguard: packed {} ({} files, {size} bytes, sha256 {sha256})",
+                output.display(),
+                files.len()
+            );
+            Ok(EXIT_ACCEPTED)
+        }
     }
-    Ok(match report::overall_verdict(&reports) {
-        Verdict::Accept => EXIT_ACCEPTED,
-        Verdict::Reject => EXIT_REJECTED,
-    })
 }
 
 fn run_rules(code: Option<String>, write_docs: Option<PathBuf>) -> anyhow::Result<i32> {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod policy;
 pub mod python;
+pub mod pack;
 pub mod report;
 pub mod rules;
 pub mod runtime;

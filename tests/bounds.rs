@@ -104,6 +104,36 @@ fn worst_cases_stay_within_time_and_memory() {
     let d7 = example_dir(&[("model.py", Some(long_py.as_bytes()))]);
     judge("200,000-term expression", d7.path(), "P005");
 
+    // Aliases that multiply: each name bound eight ways to attributes of
+    // the one before (8^30 paths), then used 100,000 times.
+    let mut alias_py = String::from("import torch\nn0 = torch\n");
+    for i in 1..30 {
+        for j in 0..8 {
+            alias_py.push_str(&format!("n{i} = n{}.a{j}\n", i - 1));
+        }
+    }
+    alias_py.push_str(&"n29\n".repeat(100_000));
+    let d9 = example_dir(&[("model.py", Some(alias_py.as_bytes()))]);
+    judge("exploding aliases", d9.path(), "P111");
+    // ... and re-resolved in 60,000 scopes.
+    let mut scoped_py = alias_py.replace(&"n29\n".repeat(100_000), "");
+    for k in 0..60_000 {
+        scoped_py.push_str(&format!("def f{k}(): n29\n"));
+    }
+    let d10 = example_dir(&[("model.py", Some(scoped_py.as_bytes()))]);
+    judge("exploding aliases in every scope", d10.path(), "P111");
+
+    // 100,000 findings of one rule: the report lists 50 and counts the rest.
+    let flood_py = format!("import os\n{}", "os\n".repeat(100_000));
+    let d11 = example_dir(&[("model.py", Some(flood_py.as_bytes()))]);
+    let start = Instant::now();
+    let (_, flood) = check_json(d11.path(), &[]);
+    let listed = codes(&flood).iter().filter(|c| *c == "P110").count();
+    assert_eq!(listed, 51, "50 findings and one summary");
+    assert!(flood.to_string().contains("99950 more P110 findings"));
+    judge("100,000 findings", d11.path(), "P101");
+    eprintln!("(flood took {:?})", start.elapsed());
+
     // A 100 MB safetensors header (the reference implementation's maximum),
     // written in chunks.
     let d8 = example_dir(&[]);

@@ -28,13 +28,33 @@ def read_yaml(path):
         return {"ok": False, "error": f"{type(e).__name__}: {e}"}
 
 
+def dotted(node):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
 def read_python(path):
     try:
         with open(path, "rb") as f:
-            ast.parse(f.read())  # bytes: decoded as CPython decodes source
-        return {"ok": True}
+            tree = ast.parse(f.read())  # bytes: decoded as CPython decodes source
     except Exception as e:  # noqa: BLE001
         return {"ok": False, "error": f"{type(e).__name__}: {e}"}
+    # The reference inventory: every import and every call to a dotted name.
+    imports, calls = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imports.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Call):
+            name = dotted(node.func)
+            if name is not None:
+                calls.add(name)
+    return {"ok": True, "imports": sorted(imports), "calls": sorted(calls)}
 
 
 def read_safetensors(path):

@@ -253,8 +253,9 @@ fn accepted_configs_read_the_same_under_pyyaml() {
     }
 }
 
-#[test]
-fn python_files_gasguard_parses_are_the_ones_cpython_parses() {
+/// Every model.py the tests know: fixtures, examples and the fuzzers'
+/// saved regressions.
+fn python_corpus() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for kind in ["good", "warn", "bad"] {
         for e in std::fs::read_dir(repo().join("fixtures/python").join(kind)).expect("dir") {
@@ -264,11 +265,27 @@ fn python_files_gasguard_parses_are_the_ones_cpython_parses() {
             }
         }
     }
+    for m in ["image", "video", "audio"] {
+        files.push(repo().join("examples").join(m).join("model.py"));
+    }
+    for e in std::fs::read_dir(repo().join("fuzz/regressions/python")).expect("dir") {
+        let p = e.expect("entry").path();
+        if p.file_name().is_some_and(|n| n != "README") {
+            files.push(p);
+        }
+    }
     files.sort();
+    files
+}
+
+#[test]
+fn python_files_gasguard_parses_are_the_ones_cpython_parses() {
+    let files = python_corpus();
     let cases: Vec<(&str, PathBuf)> = files.iter().map(|p| ("python", p.clone())).collect();
     let refs = reference(&cases);
     // Parsed with Python 3.12+ grammar by gasguard; the venv is 3.11.
     const NEWER_SYNTAX: &[&str] = &["match_and_fstrings.py"];
+    let mut compared = 0;
     for (path, py) in files.iter().zip(refs) {
         let name = path
             .file_name()
@@ -296,7 +313,17 @@ fn python_files_gasguard_parses_are_the_ones_cpython_parses() {
         if py["ok"] == true && refused.iter().any(|e| e.starts_with("\"P001\"")) {
             panic!("{name}: CPython parses it but gasguard reports a syntax error: {refused:?}");
         }
+        // Where both parsed: gasguard saw every import and every call a walk
+        // of CPython's AST finds, no more and no fewer.
+        let code = &report["submissions"][0]["code"];
+        if py["ok"] == true && !code.is_null() {
+            for key in ["imports", "calls"] {
+                assert_eq!(code[key], py[key], "{name}: {key} differ from CPython's AST");
+            }
+            compared += 1;
+        }
     }
+    assert!(compared >= 60, "only {compared} files were compared");
 }
 
 #[test]

@@ -8,8 +8,11 @@ static POLICY: std::sync::LazyLock<gasguard::policy::Policy> = std::sync::LazyLo
 fuzz_target!(|data: &[u8]| {
     let policy = &*POLICY;
     let facts = gasguard::config::ConfigFacts::default();
-    let (first, source) = gasguard::python::check("model.py", data, policy, &facts);
-    let (second, _) = gasguard::python::check("model.py", data, policy, &facts);
+    let first = gasguard::python::check("model.py", data, policy, &facts);
+    let second = gasguard::python::check("model.py", data, policy, &facts);
+    assert_eq!(first.inventory, second.inventory, "nondeterministic inventory");
+    let (first, source) = (first.diagnostics, first.source);
+    let second = second.diagnostics;
     let codes = |d: &[gasguard::diagnostic::Diagnostic]| d.iter().map(|d| (d.rule.code, d.span.clone())).collect::<Vec<_>>();
     assert_eq!(codes(&first), codes(&second), "nondeterministic findings");
     if let Some(source) = source {

@@ -3,7 +3,8 @@
 //! by how it is spelt; identifiers arrive NFKC-normalised from the parser,
 //! as CPython normalises them.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -114,11 +115,65 @@ struct Scope {
     is_class: bool,
 }
 
+/// What model.py imports and calls, as written (before alias resolution):
+/// recorded where the checks run, so the differential test's comparison
+/// with a walk of CPython's AST shows that no import or call goes unseen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CodeInventory {
+    /// `import a.b` gives `a.b`; `from a.b import c` gives `a.b`;
+    /// relative imports keep their dots (`..x`).
+    pub imports: BTreeSet<String>,
+    /// The dotted name of every call whose callee is a name or an
+    /// attribute chain (`torch.nn.Linear`, `self.fc`, `getattr`).
+    pub calls: BTreeSet<String>,
+}
+
+/// `a.b.c` for a chain of names and attributes; `None` for anything else.
+fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => dotted(&a.value).map(|base| format!("{base}.{}", a.attr.as_str())),
+        _ => None,
+    }
+}
+
+/// Bounds of alias resolution; past them a name is reported (P111), never
+/// silently treated as opaque.
+const MAX_ALIAS_DEPTH: usize = 64;
+/// Steps (names visited plus paths produced) for one expression.
+const RESOLVE_BUDGET: usize = 10_000;
+/// Possible paths of one name.
+const MAX_PATHS: usize = 256;
+/// Steps for the whole file. Results are remembered per scope, so ordinary
+/// models spend a few steps per distinct name; this stops a file that makes
+/// every scope re-resolve an exploding alias.
+const FILE_RESOLVE_BUDGET: usize = 1_000_000;
+
+/// The state of one top-level resolution (resolution itself borrows the
+/// analyzer immutably).
+#[derive(Default)]
+struct Resolution {
+    /// (scope, name) pairs being resolved: meeting one again is a cycle.
+    active: RefCell<Vec<(usize, String)>>,
+    steps: Cell<usize>,
+    /// A depth or step limit cut the enumeration short.
+    truncated: Cell<bool>,
+    /// A name was met inside its own resolution.
+    cycle: Cell<bool>,
+}
+
 pub struct Analyzer<'a> {
     file: &'a str,
     policy: &'a Policy,
     scopes: Vec<Scope>,
+    resolution: Resolution,
+    /// Resolution steps spent on the file so far.
+    resolve_steps: usize,
+    /// Results for the current scope stack: (paths, truncated, cycle) by
+    /// dotted name. Cleared whenever a scope is entered or left.
+    resolved: HashMap<String, (Vec<Option<String>>, bool, bool)>,
     pub diags: Vec<Diagnostic>,
+    pub inventory: CodeInventory,
     reported: HashSet<(usize, &'static str)>,
 }
 
@@ -134,6 +189,10 @@ impl<'a> Analyzer<'a> {
             policy,
             scopes: Vec::new(),
             diags: Vec::new(),
+            inventory: CodeInventory::default(),
+            resolution: Resolution::default(),
+            resolve_steps: 0,
+            resolved: HashMap::new(),
             reported: HashSet::new(),
         }
     }
@@ -146,28 +205,105 @@ impl<'a> Analyzer<'a> {
     }
 
     pub fn run(&mut self, module: &ast::ModModule) {
-        self.scopes.push(collect(&module.body, None, false));
+        self.push_scope(collect(&module.body, None, false));
         for stmt in &module.body {
             self.visit_stmt(stmt);
         }
     }
 
+    /// Every dotted path `expr` may refer to (`None` entries are opaque),
+    /// reporting P111 at `at` when they cannot all be enumerated.
+    fn resolve(&mut self, expr: &Expr, at: Range<usize>) -> Vec<Option<String>> {
+        if self.resolve_steps > FILE_RESOLVE_BUDGET {
+            return vec![None]; // reported once, below; the file is rejected
+        }
+        let name = dotted(expr);
+        let (paths, truncated, cycle) = match name.as_ref().and_then(|n| self.resolved.get(n)) {
+            Some(known) => known.clone(),
+            None => {
+                self.resolution = Resolution::default();
+                let paths = self.resolve_expr(expr, 0);
+                let r = &self.resolution;
+                let result = (paths, r.truncated.get(), r.cycle.get());
+                self.resolve_steps += r.steps.get();
+                if let Some(n) = &name {
+                    self.resolved.insert(n.clone(), result.clone());
+                }
+                result
+            }
+        };
+        let name = name.unwrap_or_else(|| "this expression".into());
+        if self.resolve_steps > FILE_RESOLVE_BUDGET {
+            self.report(
+                Diagnostic::new(&rules::UNRESOLVABLE_NAME, "model.py aliases names more than gasguard follows in one file; nothing after this point was checked")
+                    .help("refer to modules and their functions directly"),
+                at,
+            );
+        } else if truncated {
+            self.report(
+                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{name}` goes through more aliases than gasguard follows"))
+                    .help("refer to modules and their functions directly"),
+                at,
+            );
+        } else if cycle && paths.iter().any(Option::is_some) {
+            self.report(
+                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{name}` holds a module and is rebound from itself, so what it refers to cannot be listed"))
+                    .help("give each module or function you use its own name"),
+                at,
+            );
+        }
+        paths
+    }
+
+    fn push_scope(&mut self, scope: Scope) {
+        self.scopes.push(scope);
+        self.resolved.clear();
+    }
+
+    fn pop_scope(&mut self) {
+        self.scopes.pop();
+        self.resolved.clear();
+    }
+
     /// Every dotted path a name may refer to; `None` entries are opaque.
+    /// A name met inside its own resolution contributes nothing (its other
+    /// bindings are enumerated; `resolve` reports the cycle).
     fn resolve_name(&self, name: &str, depth: usize) -> Vec<Option<String>> {
+        let r = &self.resolution;
+        r.steps.set(r.steps.get() + 1);
+        if depth > MAX_ALIAS_DEPTH || r.steps.get() > RESOLVE_BUDGET {
+            r.truncated.set(true);
+            return vec![None];
+        }
         let innermost = self.scopes.len().saturating_sub(1);
         for (i, scope) in self.scopes.iter().enumerate().rev() {
             if scope.is_class && i != innermost {
                 continue; // class bodies do not enclose their methods
             }
             if let Some(bindings) = scope.bindings.get(name) {
-                return bindings
+                let key = (i, name.to_string());
+                if r.active.borrow().contains(&key) {
+                    r.cycle.set(true);
+                    return Vec::new();
+                }
+                r.active.borrow_mut().push(key);
+                let mut paths: Vec<Option<String>> = bindings
                     .iter()
                     .flat_map(|b| match b {
                         Binding::Path(p) => vec![Some(p.clone())],
-                        Binding::Alias(e) if depth < 8 => self.resolve_expr(e, depth + 1),
-                        _ => vec![None],
+                        Binding::Alias(e) => self.resolve_expr(e, depth + 1),
+                        Binding::Opaque => vec![None],
                     })
                     .collect();
+                r.active.borrow_mut().pop();
+                paths.sort();
+                paths.dedup();
+                r.steps.set(r.steps.get() + paths.len());
+                if paths.len() > MAX_PATHS {
+                    r.truncated.set(true);
+                    return vec![None];
+                }
+                return paths;
             }
         }
         vec![Some(format!("builtins.{name}"))]
@@ -310,7 +446,7 @@ impl<'a> Analyzer<'a> {
     fn check_call(&mut self, call: &ast::ExprCall) {
         let at = span(call);
         let paths: Vec<String> = self
-            .resolve_expr(&call.func, 0)
+            .resolve(&call.func, span(&*call.func))
             .into_iter()
             .flatten()
             .collect();
@@ -827,11 +963,17 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
         match stmt {
             Stmt::Import(i) => {
                 for alias in &i.names {
+                    self.inventory.imports.insert(alias.name.to_string());
                     self.check_import_path(alias.name.as_str(), span(alias));
                 }
             }
             Stmt::ImportFrom(i) => {
                 let at = span(stmt);
+                self.inventory.imports.insert(format!(
+                    "{}{}",
+                    ".".repeat(i.level as usize),
+                    i.module.as_ref().map_or("", |m| m.as_str())
+                ));
                 if i.level > 0 {
                     self.report(
                         Diagnostic::new(
@@ -886,11 +1028,11 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                     self.visit_annotation(r);
                 }
                 self.check_identifier(f.name.as_str(), span(&f.name));
-                self.scopes.push(collect(&f.body, Some(p), false));
+                self.push_scope(collect(&f.body, Some(p), false));
                 for s in &f.body {
                     self.visit_stmt(s);
                 }
-                self.scopes.pop();
+                self.pop_scope();
             }
             Stmt::ClassDef(c) => {
                 for d in &c.decorator_list {
@@ -900,11 +1042,11 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                     self.visit_arguments(args);
                 }
                 self.check_identifier(c.name.as_str(), span(&c.name));
-                self.scopes.push(collect(&c.body, None, true));
+                self.push_scope(collect(&c.body, None, true));
                 for s in &c.body {
                     self.visit_stmt(s);
                 }
-                self.scopes.pop();
+                self.pop_scope();
             }
             _ => visitor::walk_stmt(self, stmt),
         }
@@ -915,7 +1057,7 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
             Expr::Name(n) => {
                 self.check_identifier(n.id.as_str(), span(n));
                 if n.ctx == ast::ExprContext::Load {
-                    for path in self.resolve_name(n.id.as_str(), 0).into_iter().flatten() {
+                    for path in self.resolve(expr, span(n)).into_iter().flatten() {
                         self.check_path(&path, span(n));
                     }
                 }
@@ -923,7 +1065,7 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
             Expr::Attribute(a) => {
                 let attr = a.attr.as_str();
                 self.check_attribute_name(attr, span(&a.attr));
-                let paths = self.resolve_expr(expr, 0);
+                let paths = self.resolve(expr, span(expr));
                 if paths.iter().all(Option::is_none) && MODULE_LIKE_ATTRIBUTES.contains(&attr) {
                     self.report(
                         Diagnostic::new(&rules::MODULE_VIA_ATTRIBUTE, format!("`.{attr}` on a value gasguard cannot resolve reads like the module `{attr}`"))
@@ -942,6 +1084,9 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                 }
             }
             Expr::Call(c) => {
+                if let Some(name) = dotted(&c.func) {
+                    self.inventory.calls.insert(name);
+                }
                 self.check_call(c);
                 visitor::walk_expr(self, expr);
             }
@@ -953,10 +1098,9 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                         }
                     }
                 }
-                self.scopes
-                    .push(collect(&[], l.parameters.as_deref(), false));
+                self.push_scope(collect(&[], l.parameters.as_deref(), false));
                 self.visit_expr(&l.body);
-                self.scopes.pop();
+                self.pop_scope();
             }
             _ => visitor::walk_expr(self, expr),
         }
@@ -1018,10 +1162,10 @@ pub fn analyze(
     module: &ast::ModModule,
     policy: &Policy,
     facts: &ConfigFacts,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, CodeInventory) {
     let mut a = Analyzer::new(file, policy);
     a.run(module);
     a.check_load_model(module, facts);
     a.check_module_statements(module);
-    a.diags
+    (a.diags, a.inventory)
 }

@@ -10,14 +10,20 @@ use crate::rules::code as rules;
 pub mod analyze;
 pub mod decode;
 
-/// Checks `model.py`; returns diagnostics and the decoded source (for
-/// rendering), when it could be decoded.
-pub fn check(
-    file: &str,
-    bytes: &[u8],
-    policy: &Policy,
-    facts: &ConfigFacts,
-) -> (Vec<Diagnostic>, Option<String>) {
+pub use analyze::CodeInventory;
+
+/// What checking model.py found.
+#[derive(Debug, Default)]
+pub struct CodeCheck {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The decoded source (for rendering snippets), when it could be decoded.
+    pub source: Option<String>,
+    /// Imports and calls, when the file parsed.
+    pub inventory: Option<CodeInventory>,
+}
+
+/// Checks `model.py`.
+pub fn check(file: &str, bytes: &[u8], policy: &Policy, facts: &ConfigFacts) -> CodeCheck {
     let mut diags = Vec::new();
     let Some(source) = decode::decode(
         file,
@@ -26,8 +32,13 @@ pub fn check(
         policy.limits.python_max_depth,
         &mut diags,
     ) else {
-        return (diags, std::str::from_utf8(bytes).ok().map(str::to_string));
+        return CodeCheck {
+            diagnostics: diags,
+            source: std::str::from_utf8(bytes).ok().map(str::to_string),
+            inventory: None,
+        };
     };
+    let mut inventory = None;
     match ruff_python_parser::parse_module(&source) {
         Err(e) => {
             let start = usize::from(e.location.start());
@@ -39,7 +50,15 @@ pub fn check(
                     .help("fix the syntax; the evaluator's import of model.py would fail"),
             );
         }
-        Ok(parsed) => diags.extend(analyze::analyze(file, parsed.syntax(), policy, facts)),
+        Ok(parsed) => {
+            let (found, seen) = analyze::analyze(file, parsed.syntax(), policy, facts);
+            diags.extend(found);
+            inventory = Some(seen);
+        }
     }
-    (diags, Some(source))
+    CodeCheck {
+        diagnostics: diags,
+        source: Some(source),
+        inventory,
+    }
 }

@@ -37,6 +37,7 @@ pub fn render(reports: &[SubmissionReport]) -> String {
                 "modality": r.config.as_ref().and_then(|c| c.modality),
                 "config": r.config,
                 "weights": r.weights,
+                "code": r.code,
                 "entries": r.entries,
                 "runtime": r.runtime,
                 "diagnostics": diagnostics,

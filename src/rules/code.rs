@@ -258,4 +258,25 @@ declare_rules! {
     ///     print(load_model("model.safetensors"))
     /// ```
     MODULE_SIDE_EFFECT = "P110", "module-level-side-effect", Warning, "Code runs at import time";
+
+    /// ## What it does
+    /// Rejects a name whose possible values gasguard cannot enumerate: a name
+    /// rebound from itself (`t = torch` then `t = t.hub`), alias chains more
+    /// than 64 names deep, or more possibilities than gasguard follows for
+    /// one name.
+    ///
+    /// ## Why is this bad?
+    /// Every other check works on the dotted paths a name may hold. When they
+    /// cannot all be listed, a blocked API could hide behind the one that was
+    /// not; the gate fails closed instead. Ordinary code never needs this: a
+    /// name rebound from a call (`x = x.view(...)`) or a parameter
+    /// (`x = x.T`) holds no module and is not reported.
+    ///
+    /// ## Example
+    /// ```python
+    /// t = torch
+    /// t = t.hub          # error: `t` may be torch, torch.hub, torch.hub.hub...
+    /// hub = torch.hub    # say what you mean (and P108 will judge it)
+    /// ```
+    UNRESOLVABLE_NAME = "P111", "unresolvable-name", Error, "A name's possible values cannot be enumerated";
 }

@@ -226,6 +226,47 @@ impl Submission {
     }
 }
 
+impl Submission {
+    /// Streams an entry's bytes into `out`, checking as `read_all` does that
+    /// the size (and, in a ZIP, the CRC-32) is what the archive declares.
+    /// Returns the number of bytes copied.
+    pub fn copy_verified(&self, entry: &Entry, out: &mut dyn io::Write) -> Result<u64, ReadError> {
+        let mut reader = self.reader(entry).map_err(ReadError::Io)?.take(entry.size + 1);
+        let mut crc = flate2::Crc::new();
+        let mut copied = 0u64;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ReadError::Corrupt(format!("its data does not decompress: {e}"))),
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            crc.update(chunk);
+            out.write_all(chunk).map_err(ReadError::Io)?;
+            copied += n as u64;
+        }
+        if copied != entry.size {
+            return Err(ReadError::Corrupt(format!(
+                "it holds {copied} bytes but declares {}",
+                entry.size
+            )));
+        }
+        if let Source::Zip(archive) = &self.source
+            && let Some(z) = archive.entries.get(entry.index)
+            && crc.sum() != z.crc32
+        {
+            return Err(ReadError::Corrupt(format!(
+                "its CRC-32 is {:08x}, the archive declares {:08x}",
+                crc.sum(),
+                z.crc32
+            )));
+        }
+        Ok(copied)
+    }
+}
+
 /// Opens without following a final symlink and without blocking on a FIFO.
 fn open_no_follow(path: &Path) -> io::Result<File> {
     let file = std::fs::OpenOptions::new()
