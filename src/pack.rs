@@ -16,7 +16,9 @@ use anyhow::Context;
 use zip::write::SimpleFileOptions;
 
 use crate::check::{self, CheckOptions, SandboxMode, SubmissionReport, Verdict};
+use crate::diagnostic::Diagnostic;
 use crate::policy::Policy;
+use crate::rules;
 use crate::submission::layout::{self, Layout};
 use crate::submission::{EntryKind, ReadError, Submission};
 
@@ -184,12 +186,28 @@ pub fn pack_path(
         Err(PackError::Write(e)) => Err(e),
     };
     let result = written.and_then(|files| {
+        // Read-only while the model runs, and hashed before and after: what
+        // is moved into place is exactly what was checked, even if a sandbox
+        // layer failed.
+        std::fs::set_permissions(&partial, std::os::unix::fs::PermissionsExt::from_mode(0o444))
+            .with_context(|| format!("cannot make {} read-only", partial.display()))?;
+        let (size, sha256) = sha256_file(&partial)?;
         let mut report = check::check_path(&partial, policy, options)?;
         report.path = out.display().to_string();
+        if sha256_file(&partial)? != (size, sha256.clone()) {
+            report.diagnostics.push(
+                Diagnostic::new(
+                    &rules::runtime::SANDBOX_VIOLATION,
+                    "the canonical ZIP changed while it was being checked",
+                )
+                .help("something on this machine, possibly the model, wrote to the file; nothing was packed"),
+            );
+        }
         if report.verdict() == Verdict::Reject {
             return Ok(PackOutcome::Rejected(report));
         }
-        let (size, sha256) = sha256_file(&partial)?;
+        std::fs::set_permissions(&partial, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .with_context(|| format!("cannot restore the mode of {}", partial.display()))?;
         std::fs::rename(&partial, out)
             .with_context(|| format!("cannot move the packed ZIP to {}", out.display()))?;
         Ok(PackOutcome::Packed {

@@ -44,20 +44,28 @@ impl Run {
 
 /// Runs `body` as the body of load_model (indented here), then a working model.
 fn run_model(body: &str, extra: &[&str]) -> Run {
+    run_source(&model_source(body), extra)
+}
+
+/// The body of load_model in a model.py of the image example.
+fn model_source(body: &str) -> String {
     let indented: String = body.lines().map(|l| format!("    {l}\n")).collect();
-    let model = format!(
+    format!(
         "import os, sys, time, socket, signal, subprocess, threading, ctypes\nimport torch\n\n\nclass Fine(torch.nn.Module):\n    def forward(self, x):\n        return torch.zeros(x.shape[0], 2)\n\n\ndef load_model(weights_path, num_classes=2):\n{indented}    return Fine()\n"
-    );
-    run_source(&model, extra)
+    )
 }
 
 fn run_source(model: &str, extra: &[&str]) -> Run {
     let dir = example_dir(&[("model.py", Some(model.as_bytes()))]);
+    run_dir(dir.path(), extra)
+}
+
+fn run_dir(dir: &std::path::Path, extra: &[&str]) -> Run {
     let mut args = vec![
         "sandbox",
         "--format",
         "json",
-        dir.path().to_str().expect("utf8"),
+        dir.to_str().expect("utf8"),
     ];
     if !extra.contains(&"--timeout") {
         args.extend(["--timeout", "60"]);
@@ -233,9 +241,28 @@ fn files_outside_scratch_cannot_be_written_deleted_or_renamed() {
 
 #[test]
 fn the_submission_cannot_be_tampered_with() {
-    let run = run_model(
-        "open(__file__, 'a').write('\\nimport os\\n')\nopen(weights_path, 'r+b').write(b'x')",
-        &[],
+    // The model knows where the user's submission folder is (here: the test
+    // tells it) and tries to change it: through Python and through libc, so
+    // an in-process audit hook alone cannot be what stops it.
+    let dir = example_dir(&[]);
+    let folder = dir.path().to_str().expect("utf8").to_string();
+    let body = format!(
+        "for name in ('model.py', 'model.safetensors'):\n    p = os.path.join({folder:?}, name)\n    try:\n        open(p, 'ab').write(b'tampered')\n    except OSError:\n        pass\n    libc = ctypes.CDLL(None)\n    fd = libc.open(p.encode(), os.O_WRONLY | os.O_APPEND)\n    if fd >= 0:\n        libc.write(fd, b'tampered', 8)\n        libc.close(fd)\ntry:\n    open(__file__, 'a').write('\\nimport os\\n')\nexcept OSError:\n    pass"
+    );
+    let model = model_source(&body);
+    std::fs::write(dir.path().join("model.py"), &model).expect("write");
+    let weights = std::fs::read(dir.path().join("model.safetensors")).expect("read");
+    let run = run_dir(dir.path(), &[]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("model.py")).expect("read"),
+        model,
+        "model.py was changed by the model: {}",
+        run.messages()
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("model.safetensors")).expect("read"),
+        weights,
+        "the weights were changed by the model"
     );
     run.assert_reported(&["R012", "R003"]);
 }
