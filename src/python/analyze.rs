@@ -65,6 +65,20 @@ const DUNDER_ATTRIBUTES: &[&str] = &[
     "co_code",
 ];
 
+/// Builtins that may take a module as an argument: they answer questions
+/// about it and return nothing that reaches into it.
+const INTROSPECTION_BUILTINS: &[&str] = &[
+    "builtins.hasattr",
+    "builtins.isinstance",
+    "builtins.issubclass",
+    "builtins.callable",
+    "builtins.type",
+    "builtins.id",
+    "builtins.repr",
+    "builtins.str",
+    "builtins.print",
+];
+
 /// Attribute names that, on a receiver gasguard cannot resolve, can only be
 /// a way to reach these modules (`(lambda: torch)().os`).
 const MODULE_LIKE_ATTRIBUTES: &[&str] = &[
@@ -169,6 +183,10 @@ pub struct Analyzer<'a> {
     resolution: Resolution,
     /// Resolution steps spent on the file so far.
     resolve_steps: usize,
+    /// Spans of expressions where a module may stand as a value: the value
+    /// of a plain name assignment (tracked as an alias) and the arguments of
+    /// introspection builtins.
+    module_value_ok: HashSet<(usize, usize)>,
     /// Results for the current scope stack: (paths, truncated, cycle) by
     /// dotted name. Cleared whenever a scope is entered or left.
     resolved: HashMap<String, (Vec<Option<String>>, bool, bool)>,
@@ -192,6 +210,7 @@ impl<'a> Analyzer<'a> {
             inventory: CodeInventory::default(),
             resolution: Resolution::default(),
             resolve_steps: 0,
+            module_value_ok: HashSet::new(),
             resolved: HashMap::new(),
             reported: HashSet::new(),
         }
@@ -253,6 +272,45 @@ impl<'a> Analyzer<'a> {
             );
         }
         paths
+    }
+
+    /// Whether `path` is a module: an imported root and then only
+    /// module-valued attributes (from the generated table).
+    fn is_module_path(path: &str) -> bool {
+        if path.starts_with("builtins.") {
+            return false;
+        }
+        let mut parts = path.split('.');
+        let Some(root) = parts.next() else { return false };
+        let mut current = root.to_string();
+        for attr in parts {
+            match module_attribute(&current, attr) {
+                Some(real) => current = real.to_string(),
+                None => return false,
+            }
+        }
+        true
+    }
+
+    fn allow_module_value(&mut self, expr: &Expr) {
+        let r = span(expr);
+        self.module_value_ok.insert((r.start, r.end));
+    }
+
+    /// P112 for a module standing where its value escapes name tracking.
+    fn check_module_value(&mut self, expr: &Expr, paths: &[Option<String>]) {
+        let r = span(expr);
+        if self.module_value_ok.contains(&(r.start, r.end)) {
+            return;
+        }
+        if let Some(module) = paths.iter().flatten().find(|p| Self::is_module_path(p)) {
+            let shown = dotted(expr).unwrap_or_else(|| module.clone());
+            self.report(
+                Diagnostic::new(&rules::MODULE_AS_VALUE, format!("the module `{module}` (`{shown}`) is used as a value, where gasguard cannot follow what is reached through it"))
+                    .help("use the module's attributes directly (`torch.nn.Linear`) or give it a name (`nn = torch.nn`)"),
+                r,
+            );
+        }
     }
 
     fn push_scope(&mut self, scope: Scope) {
@@ -450,6 +508,11 @@ impl<'a> Analyzer<'a> {
             .into_iter()
             .flatten()
             .collect();
+        if paths.iter().any(|p| INTROSPECTION_BUILTINS.contains(&p.as_str())) {
+            for arg in &call.arguments.args {
+                self.allow_module_value(arg);
+            }
+        }
         for path in &paths {
             let conditional: Vec<_> = self
                 .policy
@@ -1011,6 +1074,18 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                     }
                 }
             }
+            Stmt::Assign(a) => {
+                if a.targets.iter().all(|t| matches!(t, Expr::Name(_))) {
+                    self.allow_module_value(&a.value);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AnnAssign(a) => {
+                if let (Expr::Name(_), Some(v)) = (a.target.as_ref(), &a.value) {
+                    self.allow_module_value(v);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
             Stmt::FunctionDef(f) => {
                 for d in &f.decorator_list {
                     self.visit_decorator(d);
@@ -1057,7 +1132,9 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
             Expr::Name(n) => {
                 self.check_identifier(n.id.as_str(), span(n));
                 if n.ctx == ast::ExprContext::Load {
-                    for path in self.resolve(expr, span(n)).into_iter().flatten() {
+                    let paths = self.resolve(expr, span(n));
+                    self.check_module_value(expr, &paths);
+                    for path in paths.into_iter().flatten() {
                         self.check_path(&path, span(n));
                     }
                 }
@@ -1066,6 +1143,9 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                 let attr = a.attr.as_str();
                 self.check_attribute_name(attr, span(&a.attr));
                 let paths = self.resolve(expr, span(expr));
+                if a.ctx == ast::ExprContext::Load {
+                    self.check_module_value(expr, &paths);
+                }
                 if paths.iter().all(Option::is_none) && MODULE_LIKE_ATTRIBUTES.contains(&attr) {
                     self.report(
                         Diagnostic::new(&rules::MODULE_VIA_ATTRIBUTE, format!("`.{attr}` on a value gasguard cannot resolve reads like the module `{attr}`"))
@@ -1082,6 +1162,12 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                     Expr::Name(_) | Expr::Attribute(_) => self.visit_expr_chain_base(&a.value),
                     other => self.visit_expr(other),
                 }
+            }
+            Expr::Named(n) => {
+                if matches!(n.target.as_ref(), Expr::Name(_)) {
+                    self.allow_module_value(&n.value);
+                }
+                visitor::walk_expr(self, expr);
             }
             Expr::Call(c) => {
                 if let Some(name) = dotted(&c.func) {

@@ -279,4 +279,26 @@ declare_rules! {
     /// hub = torch.hub    # say what you mean (and P108 will judge it)
     /// ```
     UNRESOLVABLE_NAME = "P111", "unresolvable-name", Error, "A name's possible values cannot be enumerated";
+
+    /// ## What it does
+    /// Rejects a module used as a value: put in a list, tuple or dict,
+    /// returned, passed to a function, stored on an object, looped over.
+    /// Modules may be imported, named (`nn = torch.nn`), used through their
+    /// attributes (`torch.nn.Linear`) and given to `hasattr`, `isinstance`,
+    /// `issubclass`, `callable`, `type`, `id`, `repr`, `str` and `print`.
+    ///
+    /// ## Why is this bad?
+    /// gasguard follows modules through names. Once a module is inside a
+    /// container, a return value or a parameter, what is reached through it
+    /// (`d["t"].hub.load(...)`) can no longer be resolved, and a blocked API
+    /// would pass unseen. Model code has no need to pass modules around.
+    ///
+    /// ## Example
+    /// ```python
+    /// backends = {"t": torch}          # error
+    /// backends["t"].hub.load(...)      # ... because this cannot be followed
+    /// nn = torch.nn                    # fine: a name gasguard follows
+    /// if hasattr(torch.nn.functional, "scaled_dot_product_attention"): ...  # fine
+    /// ```
+    MODULE_AS_VALUE = "P112", "module-as-value", Error, "A module is used as a value gasguard cannot follow";
 }
