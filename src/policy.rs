@@ -57,6 +57,10 @@ pub struct Policy {
     pub blocked_submodules: Vec<Reasoned>,
     pub apis: Vec<Api>,
     pub methods: Vec<Reasoned>,
+    /// Library modules whose attributes are switches a model may set
+    /// (`torch.backends.cudnn.benchmark = True`); every other assignment to a
+    /// library attribute is P113.
+    pub settings: Vec<Reasoned>,
     pub limits: Limits,
 }
 
@@ -382,6 +386,7 @@ impl Reader {
                 "submodules",
                 "apis",
                 "methods",
+                "settings",
                 "limits",
             ],
         )?;
@@ -498,12 +503,34 @@ impl Reader {
                 }
             }
         }
+        // Optional: a policy without it lets no library attribute be assigned.
+        let mut settings = Vec::new();
+        if let Some((_, node)) = root.get("settings") {
+            match &node.value {
+                Value::Seq(items) => {
+                    for item in items {
+                        if self.map(item, "settings[]", &["name", "reason"]).is_none() {
+                            continue;
+                        }
+                        let reason = self.reason(item);
+                        if let Some(name) = self
+                            .required(item, "settings[]", "name")
+                            .and_then(|n| self.dotted(n, "name"))
+                        {
+                            settings.push(Reasoned { name, reason });
+                        }
+                    }
+                }
+                _ => self.problem(&node.span, "`settings` must be a list of {name, reason}"),
+            }
+        }
         let limits = self
             .required(root, "policy", "limits")
             .and_then(|l| self.limits(l));
         Some(Policy {
             apis,
             methods,
+            settings,
             name: name?,
             allowed_modules: allowed,
             blocked_modules: blocked,
@@ -674,7 +701,11 @@ mod tests {
             p.blocked_submodule("torch.utils.cpp_extension.load_inline")
                 .is_some()
         );
-        assert_eq!(p.blocked_calls.len(), 8);
+        let calls: Vec<&str> = p.blocked_calls.iter().map(|c| c.name.as_str()).collect();
+        for published in ["eval", "exec", "compile", "__import__", "getattr", "setattr", "globals", "locals"] {
+            assert!(calls.contains(&published), "{published} missing from {calls:?}");
+        }
+        assert_eq!(calls.len(), 18, "{calls:?}");
     }
 
     #[test]

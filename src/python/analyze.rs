@@ -16,17 +16,6 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::policy::{ApiCondition, Policy};
 use crate::rules::code as rules;
 
-/// Builtins that give the same power as the published blocked calls.
-const EXTRA_BLOCKED_BUILTINS: &[&str] = &[
-    "vars",
-    "delattr",
-    "breakpoint",
-    "input",
-    "__builtins__",
-    "__loader__",
-    "__spec__",
-];
-
 const DUNDER_ATTRIBUTES: &[&str] = &[
     "__class__",
     "__base__",
@@ -313,6 +302,25 @@ impl<'a> Analyzer<'a> {
         }
     }
 
+    /// P113 for an assignment to, or deletion of, a library attribute.
+    fn check_library_mutation(&mut self, expr: &Expr, paths: &[Option<String>]) {
+        let settings = &self.policy.settings;
+        let Some(path) = paths
+            .iter()
+            .flatten()
+            .find(|p| !settings.iter().any(|s| crate::policy::covers(&s.name, p)))
+            .cloned()
+        else {
+            return;
+        };
+        let shown = dotted(expr).unwrap_or_else(|| path.clone());
+        self.report(
+            Diagnostic::new(&rules::LIBRARY_MUTATION, format!("`{shown}` changes `{path}`, part of a library the evaluator also uses"))
+                .help("keep changes inside your own classes (subclass, or wrap the function in your module)"),
+            span(expr),
+        );
+    }
+
     fn push_scope(&mut self, scope: Scope) {
         self.scopes.push(scope);
         self.resolved.clear();
@@ -412,18 +420,8 @@ impl<'a> Analyzer<'a> {
         let Some(rest) = path.strip_prefix("builtins.") else {
             return self.check_module_path(path, at);
         };
-        if self.policy.blocked_calls.iter().any(|c| c.name == rest)
-            || EXTRA_BLOCKED_BUILTINS.contains(&rest)
-        {
-            let reason = self
-                .policy
-                .blocked_calls
-                .iter()
-                .find(|c| c.name == rest)
-                .map_or(
-                    "it gives the same power as the blocked calls".to_string(),
-                    |c| c.reason.clone(),
-                );
+        if let Some(call) = self.policy.blocked_calls.iter().find(|c| c.name == rest) {
+            let reason = call.reason.clone();
             self.report(
                 Diagnostic::new(
                     &rules::BLOCKED_BUILTIN,
@@ -1145,6 +1143,8 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                 let paths = self.resolve(expr, span(expr));
                 if a.ctx == ast::ExprContext::Load {
                     self.check_module_value(expr, &paths);
+                } else {
+                    self.check_library_mutation(expr, &paths);
                 }
                 if paths.iter().all(Option::is_none) && MODULE_LIKE_ATTRIBUTES.contains(&attr) {
                     self.report(

@@ -128,9 +128,12 @@ declare_rules! {
     /// ## What it does
     /// Rejects every reference, called or not, to builtins that run or reach
     /// arbitrary code: `eval`, `exec`, `compile`, `__import__`, `getattr`,
-    /// `setattr`, `globals`, `locals` (the published list) and `vars`,
-    /// `delattr`, `breakpoint`, `input`, `__builtins__` (the same power by
-    /// another name). A local variable or parameter with the same name (such as
+    /// `setattr`, `globals`, `locals` (the published list) and, in the
+    /// policy's own groups, `vars`, `delattr`, `__builtins__`, `__loader__`,
+    /// `__spec__` (the same power by another name), `breakpoint`, `help`,
+    /// `input` (debugger, pydoc pager, terminal) and `exit`, `quit` (they end
+    /// the evaluator's process). The list is `calls.blocked` in the policy
+    /// file. A local variable or parameter with the same name (such as
     /// `forward(self, input)`) is not the builtin and is not flagged.
     ///
     /// ## Why is this bad?
@@ -301,4 +304,23 @@ declare_rules! {
     /// if hasattr(torch.nn.functional, "scaled_dot_product_attention"): ...  # fine
     /// ```
     MODULE_AS_VALUE = "P112", "module-as-value", Error, "A module is used as a value gasguard cannot follow";
+
+    /// ## What it does
+    /// Rejects assigning or deleting an attribute of a library module or
+    /// class (`torch.nn.functional.softmax = ...`, `torch.Tensor.argmax =
+    /// ...`, `del torch.load`), except the switches the policy lists under
+    /// `settings` (`torch.backends.cudnn.benchmark = True`).
+    ///
+    /// ## Why is this bad?
+    /// The evaluator imports model.py into its own process, next to its own
+    /// code. Patching a library changes how the evaluator itself computes:
+    /// its preprocessing, its metrics, what it later loads. A model has no
+    /// reason to change the libraries it runs on.
+    ///
+    /// ## Example
+    /// ```python
+    /// torch.Tensor.argmax = lambda self, *a, **k: ...   # error
+    /// torch.backends.cudnn.benchmark = True             # fine: a setting
+    /// ```
+    LIBRARY_MUTATION = "P113", "library-mutation", Error, "A library's module or class is modified";
 }
