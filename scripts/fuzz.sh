@@ -38,7 +38,7 @@ mkdir -p fuzz/logs
 for t in "${targets[@]}"; do
   log="fuzz/logs/$t.log"
   if ! cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -- \
-      -max_total_time="$seconds" -timeout=2 -rss_limit_mb="${GASGUARD_FUZZ_RSS_MB:-256}" -print_final_stats=1 > "$log" 2>&1; then
+      -max_total_time="$seconds" -timeout="${GASGUARD_FUZZ_TIMEOUT:-2}" -rss_limit_mb="${GASGUARD_FUZZ_RSS_MB:-256}" -print_final_stats=1 > "$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $t failed: the input is in fuzz/artifacts/$t; add it to fuzz/regressions/$t with a fix" >&2
     exit 1

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::config::{self, ConfigFacts, Modality};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, MAX_REPEATS, Severity};
 use crate::policy::Policy;
 use crate::rules;
 use crate::runtime;
@@ -147,37 +147,43 @@ pub fn check_path(
     Ok(report)
 }
 
-/// Findings of one rule in one file beyond this many are summarised: a file
-/// of 100,000 identical problems must not make a 100,000-entry report.
-const MAX_REPEATS: usize = 50;
-
 /// Keeps the first `MAX_REPEATS` findings of each rule in each file (the
 /// input is sorted by file and position) and adds one finding saying how
-/// many more there are, with the same rule and severity, so the verdict is
-/// unchanged.
+/// many more there are (counting those a stage did not store), with the
+/// same rule and severity, so the verdict is unchanged: a file of 100,000
+/// identical problems must not make a 100,000-entry report.
 fn cap_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    type Seen = (usize, Severity, &'static rules::Rule);
+    struct Seen {
+        listed: usize,
+        total: usize,
+        severity: Severity,
+        rule: &'static rules::Rule,
+    }
     let mut seen: BTreeMap<(Option<String>, &'static str), Seen> = BTreeMap::new();
     let mut kept = Vec::new();
     for d in diags {
-        let entry = seen
-            .entry((d.file.clone(), d.rule.code))
-            .or_insert((0, d.severity, d.rule));
-        entry.0 += 1;
-        entry.1 = entry.1.max(d.severity);
-        if entry.0 <= MAX_REPEATS {
+        let entry = seen.entry((d.file.clone(), d.rule.code)).or_insert(Seen {
+            listed: 0,
+            total: 0,
+            severity: d.severity,
+            rule: d.rule,
+        });
+        entry.total += 1 + d.omitted;
+        entry.severity = entry.severity.max(d.severity);
+        if entry.listed < MAX_REPEATS {
+            entry.listed += 1;
             kept.push(d);
         }
     }
-    for ((file, code), (count, severity, rule)) in seen {
-        if count <= MAX_REPEATS {
+    for ((file, code), s) in seen {
+        if s.total <= s.listed {
             continue;
         }
         let mut summary = Diagnostic::new(
-            rule,
-            format!("{} more {code} findings like the ones above are not listed", count - MAX_REPEATS),
+            s.rule,
+            format!("{} more {code} findings like the ones above are not listed", s.total - s.listed),
         )
-        .severity(severity)
+        .severity(s.severity)
         .help("fix the ones listed and check again");
         if let Some(file) = file {
             summary = summary.in_file(file);

@@ -46,7 +46,14 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// Further findings of the same rule in the same file that a stage did
+    /// not keep (it stops storing repeats to bound memory); the report
+    /// counts them in its "N more" summary.
+    pub omitted: usize,
 }
+
+/// Findings of one rule in one file kept in full; the rest are counted.
+pub const MAX_REPEATS: usize = 50;
 
 impl Diagnostic {
     pub fn new(rule: &'static Rule, message: impl Into<String>) -> Self {
@@ -58,6 +65,7 @@ impl Diagnostic {
             span: None,
             labels: Vec::new(),
             help: None,
+            omitted: 0,
         }
     }
 

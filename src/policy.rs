@@ -374,6 +374,29 @@ impl Reader {
         }
     }
 
+    /// A list of `{name, reason}` (`methods`, `settings`).
+    fn reasoned_list(&mut self, node: &Node, what: &str) -> Vec<Reasoned> {
+        let Value::Seq(items) = &node.value else {
+            self.problem(&node.span, format!("`{what}` must be a list of {{name, reason}}"));
+            return Vec::new();
+        };
+        let item_what = format!("{what}[]");
+        let mut list = Vec::new();
+        for item in items {
+            if self.map(item, &item_what, &["name", "reason"]).is_none() {
+                continue;
+            }
+            let reason = self.reason(item);
+            if let Some(name) = self
+                .required(item, &item_what, "name")
+                .and_then(|n| self.dotted(n, "name"))
+            {
+                list.push(Reasoned { name, reason });
+            }
+        }
+        list
+    }
+
     fn policy(&mut self, root: &Node) -> Option<Policy> {
         self.map(
             root,
@@ -487,43 +510,15 @@ impl Reader {
                 }
             }
         }
-        let mut methods = Vec::new();
-        if let Some(Value::Seq(items)) = self.required(root, "policy", "methods").map(|n| &n.value)
-        {
-            for item in items {
-                if self.map(item, "methods[]", &["name", "reason"]).is_none() {
-                    continue;
-                }
-                let reason = self.reason(item);
-                if let Some(name) = self
-                    .required(item, "methods[]", "name")
-                    .and_then(|n| self.dotted(n, "name"))
-                {
-                    methods.push(Reasoned { name, reason });
-                }
-            }
-        }
+        let methods = match self.required(root, "policy", "methods") {
+            Some(node) => self.reasoned_list(node, "methods"),
+            None => Vec::new(),
+        };
         // Optional: a policy without it lets no library attribute be assigned.
-        let mut settings = Vec::new();
-        if let Some((_, node)) = root.get("settings") {
-            match &node.value {
-                Value::Seq(items) => {
-                    for item in items {
-                        if self.map(item, "settings[]", &["name", "reason"]).is_none() {
-                            continue;
-                        }
-                        let reason = self.reason(item);
-                        if let Some(name) = self
-                            .required(item, "settings[]", "name")
-                            .and_then(|n| self.dotted(n, "name"))
-                        {
-                            settings.push(Reasoned { name, reason });
-                        }
-                    }
-                }
-                _ => self.problem(&node.span, "`settings` must be a list of {name, reason}"),
-            }
-        }
+        let settings = match root.get("settings") {
+            Some((_, node)) => self.reasoned_list(node, "settings"),
+            None => Vec::new(),
+        };
         let limits = self
             .required(root, "policy", "limits")
             .and_then(|l| self.limits(l));

@@ -12,7 +12,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::config::ConfigFacts;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, MAX_REPEATS, Severity};
 use crate::policy::{ApiCondition, Policy};
 use crate::rules::code as rules;
 
@@ -144,7 +144,7 @@ fn dotted(expr: &Expr) -> Option<String> {
 /// silently treated as opaque.
 const MAX_ALIAS_DEPTH: usize = 64;
 /// Steps (names visited plus paths produced) for one expression.
-const RESOLVE_BUDGET: usize = 10_000;
+const RESOLVE_BUDGET: usize = 2_000;
 /// Possible paths of one name.
 const MAX_PATHS: usize = 256;
 /// Steps for the whole file. Results are remembered per scope, so ordinary
@@ -176,6 +176,8 @@ pub struct Analyzer<'a> {
     /// of a plain name assignment (tracked as an alias) and the arguments of
     /// introspection builtins.
     module_value_ok: HashSet<(usize, usize)>,
+    /// Findings stored per rule (see `report`).
+    per_rule: HashMap<&'static str, usize>,
     /// Results for the current scope stack: (paths, truncated, cycle) by
     /// dotted name. Cleared whenever a scope is entered or left.
     resolved: HashMap<String, (Vec<Option<String>>, bool, bool)>,
@@ -200,6 +202,7 @@ impl<'a> Analyzer<'a> {
             resolution: Resolution::default(),
             resolve_steps: 0,
             module_value_ok: HashSet::new(),
+            per_rule: HashMap::new(),
             resolved: HashMap::new(),
             reported: HashSet::new(),
         }
@@ -207,9 +210,20 @@ impl<'a> Analyzer<'a> {
 
     fn report(&mut self, d: Diagnostic, at: Range<usize>) {
         // One finding per rule per place: nested chains are seen more than once.
-        if self.reported.insert((at.start, d.rule.code)) {
-            self.diags.push(d.in_file(self.file.to_string()).at(at));
+        if !self.reported.insert((at.start, d.rule.code)) {
+            return;
         }
+        // Past MAX_REPEATS of a rule, count instead of storing (memory stays
+        // flat for a file of 100,000 identical problems).
+        let stored = self.per_rule.entry(d.rule.code).or_insert(0);
+        *stored += 1;
+        if *stored > MAX_REPEATS {
+            if let Some(last) = self.diags.iter_mut().rev().find(|k| k.rule.code == d.rule.code) {
+                last.omitted += 1;
+            }
+            return;
+        }
+        self.diags.push(d.in_file(self.file.to_string()).at(at));
     }
 
     pub fn run(&mut self, module: &ast::ModModule) {
