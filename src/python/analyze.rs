@@ -567,21 +567,28 @@ impl<'a> Analyzer<'a> {
         }
         if let Expr::Attribute(a) = call.func.as_ref() {
             let method = a.attr.as_str();
-            if let Some(m) = self
-                .policy
-                .methods
-                .iter()
-                .find(|m| m.name == method)
-                .cloned()
-            {
-                self.report(
-                    Diagnostic::new(
-                        &rules::DANGEROUS_API,
-                        format!("`.{method}()`: {}", m.reason),
-                    )
-                    .help("the model must not change the file system"),
-                    at.clone(),
-                );
+            // `.open(...)` of an object gasguard cannot type (a pathlib.Path):
+            // judged by its mode argument, when it is a literal mode.
+            if method == "open" && paths.is_empty() {
+                let mode = call.arguments.args.first().or_else(|| keyword(call, "mode"));
+                let why = match mode {
+                    Some(Expr::StringLiteral(m)) if is_open_mode(m.value.to_str()) => {
+                        let m = m.value.to_str();
+                        m.contains(['w', 'a', 'x', '+']).then(|| format!("opens a file in mode {m:?}"))
+                    }
+                    Some(other) if keyword(call, "mode").is_some_and(|k| std::ptr::eq(k, other)) => {
+                        Some("opens a file in a mode that is not a literal".to_string())
+                    }
+                    _ => None,
+                };
+                if let Some(why) = why {
+                    self.report(
+                        Diagnostic::new(&rules::OPEN_CALL, format!(".open() {why}: writes files outside the submission"))
+                            .severity(Severity::Error)
+                            .help("the model must not write files; read-only access needs a literal mode such as \"r\""),
+                        at.clone(),
+                    );
+                }
             }
             // "{0.__class__}".format(x): attribute access hidden in a format string.
             if (method == "format" || method == "format_map")
@@ -874,6 +881,11 @@ fn condition_met(when: &ApiCondition, call: &ast::ExprCall, path: &str) -> Optio
     }
 }
 
+/// A literal file mode as `open` accepts it ("r", "wb", "a+", "rt"...).
+fn is_open_mode(m: &str) -> bool {
+    !m.is_empty() && m.len() <= 4 && m.chars().all(|c| "rwxabt+".contains(c))
+}
+
 /// Attribute names read by `str.format` replacement fields (`{0.a.b[1]}` → a, b).
 fn format_field_attributes(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -1157,6 +1169,15 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                 let paths = self.resolve(expr, span(expr));
                 if a.ctx == ast::ExprContext::Load {
                     self.check_module_value(expr, &paths);
+                    // Judged by name whatever the receiver, called or only
+                    // referenced (`w = p.write_text; w("x")`).
+                    if let Some(m) = self.policy.methods.iter().find(|m| m.name == attr).cloned() {
+                        self.report(
+                            Diagnostic::new(&rules::DANGEROUS_API, format!("`.{attr}`: {}", m.reason))
+                                .help("the model must not change the file system or reach outside the submission"),
+                            span(expr),
+                        );
+                    }
                 } else {
                     self.check_library_mutation(expr, &paths);
                 }

@@ -149,7 +149,9 @@ declare_rules! {
 
     /// ## What it does
     /// Rejects `open()` in a writing mode (`w`, `a`, `x`, `+`) or with a mode
-    /// that is not a literal; warns about `open()` for reading.
+    /// that is not a literal; warns about `open()` for reading. The
+    /// `.open(mode)` method of objects gasguard cannot type (a
+    /// `pathlib.Path`) is judged by its literal mode the same way.
     ///
     /// ## Why is this bad?
     /// The model must not write files. Reading is allowed (a `config.json`
@@ -158,6 +160,7 @@ declare_rules! {
     /// ## Example
     /// ```python
     /// open("/tmp/x", "w")                                  # bad
+    /// Path("/tmp/x").open("a")                             # bad
     /// json.load(open(Path(__file__).parent / "config.json"))  # warning
     /// ```
     OPEN_CALL = "P105", "open-call", Warning, "open() is used (an error when it writes)";
