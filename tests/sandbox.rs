@@ -328,6 +328,20 @@ fn the_parents_environment_cannot_be_read_through_proc() {
 }
 
 #[test]
+fn other_processes_are_not_visible_in_proc() {
+    // The test process is a host process with a command line the model
+    // could read from a shared /proc (world-readable, no ptrace check).
+    let me = std::process::id();
+    let run = run_model(
+        &format!(
+            "visible = [p for p in os.listdir('/proc') if p.isdigit()]\nif '{me}' in visible or len(visible) > 64:\n    raise RuntimeError(f'host processes visible: {{len(visible)}}')"
+        ),
+        &[],
+    );
+    assert_eq!(run.exit, 0, "{}", run.messages());
+}
+
+#[test]
 fn no_program_can_be_executed() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::set_permissions(

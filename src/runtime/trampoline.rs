@@ -1,8 +1,9 @@
 //! The trampoline: `gasguard __sandbox-exec POLICY` runs in a fresh child
 //! process (never between fork and exec of a threaded parent). It drops
-//! privileges, enters new user, PID, network, IPC and UTS namespaces, forks
-//! the process that becomes PID 1 of the new PID namespace, and there
-//! applies resource limits, Landlock and seccomp before executing the
+//! privileges, enters new user, PID, mount, network, IPC and UTS namespaces,
+//! forks the process that becomes PID 1 of the new PID namespace, and there
+//! mounts its own /proc and applies resource limits, Landlock and seccomp
+//! before executing the
 //! interpreter. When that PID 1 exits, the kernel kills every process left
 //! in the namespace: nothing the model starts outlives the run.
 
@@ -78,6 +79,7 @@ pub fn main(encoded: &str) -> ! {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         let namespaces = libc::CLONE_NEWUSER
             | libc::CLONE_NEWPID
+            | libc::CLONE_NEWNS
             | libc::CLONE_NEWNET
             | libc::CLONE_NEWIPC
             | libc::CLONE_NEWUTS;
@@ -95,6 +97,9 @@ pub fn main(encoded: &str) -> ! {
             0 => {
                 // PID 1 of the new namespace.
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if let Err(e) = private_proc() {
+                    die(EXIT_CANNOT_ENFORCE, &e);
+                }
                 let limits = policy.limits;
                 let set = |resource, value: u64| {
                     let lim = libc::rlimit {
@@ -156,6 +161,42 @@ pub fn main(encoded: &str) -> ! {
             }
         }
     }
+}
+
+/// Mounts a /proc of the new PID namespace over the host's: the model sees
+/// its own processes only, not the command lines of everything else on
+/// the machine. Called in PID 1 of the new namespaces (a proc mount shows
+/// the PID namespace of the process that mounts it).
+fn private_proc() -> Result<(), String> {
+    let err = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
+    let root = CString::new("/").map_err(|e| e.to_string())?;
+    let proc_ = CString::new("proc").map_err(|e| e.to_string())?;
+    let target = CString::new("/proc").map_err(|e| e.to_string())?;
+    // SAFETY: mount(2) with valid C strings, in a mount namespace this
+    // process owns through its user namespace.
+    unsafe {
+        if libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(err("cannot make mounts private"));
+        }
+        if libc::mount(
+            proc_.as_ptr(),
+            target.as_ptr(),
+            proc_.as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(err("cannot mount a private /proc"));
+        }
+    }
+    Ok(())
 }
 
 /// Makes `policy.expose` readable to the unprivileged child: in a new mount
@@ -267,7 +308,12 @@ pub fn probe() -> ! {
     // SAFETY: single-threaded process; plain syscalls.
     unsafe {
         if libc::unshare(
-            libc::CLONE_NEWUSER | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS,
+            libc::CLONE_NEWUSER
+                | libc::CLONE_NEWPID
+                | libc::CLONE_NEWNS
+                | libc::CLONE_NEWNET
+                | libc::CLONE_NEWIPC
+                | libc::CLONE_NEWUTS,
         ) != 0
         {
             die(
@@ -277,6 +323,25 @@ pub fn probe() -> ! {
                     std::io::Error::last_os_error()
                 ),
             );
+        }
+        // The rest runs as PID 1 of the new namespace, as in a real run.
+        match libc::fork() {
+            -1 => die(EXIT_CANNOT_ENFORCE, "fork failed"),
+            0 => {}
+            child => {
+                let mut status = 0;
+                if libc::waitpid(child, &mut status, 0) != child {
+                    die(EXIT_CANNOT_ENFORCE, "lost the probe process");
+                }
+                std::process::exit(if libc::WIFEXITED(status) {
+                    libc::WEXITSTATUS(status)
+                } else {
+                    EXIT_CANNOT_ENFORCE
+                });
+            }
+        }
+        if let Err(e) = private_proc() {
+            die(EXIT_CANNOT_ENFORCE, &e);
         }
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
             die(EXIT_CANNOT_ENFORCE, "no_new_privs is unavailable");
