@@ -163,28 +163,37 @@ pub fn main(encoded: &str) -> ! {
     }
 }
 
+/// Stops mounts made in this mount namespace from propagating back out.
+fn make_mounts_private() -> Result<(), String> {
+    let root = CString::new("/").map_err(|e| e.to_string())?;
+    // SAFETY: mount(2) with a valid C string and null optional arguments.
+    let rc = unsafe {
+        libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(format!("cannot make mounts private: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
 /// Mounts a /proc of the new PID namespace over the host's: the model sees
 /// its own processes only, not the command lines of everything else on
 /// the machine. Called in PID 1 of the new namespaces (a proc mount shows
 /// the PID namespace of the process that mounts it).
 fn private_proc() -> Result<(), String> {
     let err = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
-    let root = CString::new("/").map_err(|e| e.to_string())?;
     let proc_ = CString::new("proc").map_err(|e| e.to_string())?;
     let target = CString::new("/proc").map_err(|e| e.to_string())?;
+    make_mounts_private()?;
     // SAFETY: mount(2) with valid C strings, in a mount namespace this
     // process owns through its user namespace.
     unsafe {
-        if libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(err("cannot make mounts private"));
-        }
         if libc::mount(
             proc_.as_ptr(),
             target.as_ptr(),
@@ -214,17 +223,7 @@ fn expose(policy: &SandboxPolicy) -> Result<(), String> {
         if libc::unshare(libc::CLONE_NEWNS) != 0 {
             return Err(err("cannot create a mount namespace"));
         }
-        let root = c(std::path::Path::new("/"))?;
-        if libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(err("cannot make mounts private"));
-        }
+        make_mounts_private()?;
         let mut n = 0;
         for (closed, folders) in &policy.expose {
             let mut staged = Vec::new();
