@@ -64,6 +64,32 @@ fn errors(report: &serde_json::Value, prefix: char) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The inputs fuzzers found for `targets` (fuzz/regressions, in CI) and,
+/// with GASGUARD_DIFF_CORPUS=1, every input of their local corpora too
+/// (fuzz/corpus, not in git: thousands of files, minutes; for long runs).
+fn fuzzer_inputs(targets: &[&str]) -> Vec<PathBuf> {
+    let mut dirs = vec!["fuzz/regressions"];
+    if std::env::var_os("GASGUARD_DIFF_CORPUS").is_some_and(|v| v == "1") {
+        dirs.push("fuzz/corpus");
+    }
+    let mut files = Vec::new();
+    for dir in dirs {
+        for target in targets {
+            let Ok(entries) = std::fs::read_dir(repo().join(dir).join(target)) else {
+                continue;
+            };
+            for e in entries {
+                let p = e.expect("entry").path();
+                if p.is_file() && p.file_name().is_some_and(|n| n != "README") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Every archive the archive tests build, and some more.
 fn zip_corpus(dir: &Path) -> Vec<PathBuf> {
     let files = example_files("image");
@@ -103,7 +129,7 @@ fn zip_corpus(dir: &Path) -> Vec<PathBuf> {
     cases.push(with(ZipEntrySpec::new("../evil.json", b"{}")));
     let whole = build_zip(&plain, &[], &[]);
     cases.push(whole[..whole.len() - 7].to_vec());
-    cases
+    let mut paths: Vec<PathBuf> = cases
         .into_iter()
         .enumerate()
         .map(|(i, bytes)| {
@@ -111,7 +137,14 @@ fn zip_corpus(dir: &Path) -> Vec<PathBuf> {
             std::fs::write(&p, bytes).expect("write");
             p
         })
-        .collect()
+        .collect();
+    // Saved inputs are checked as a .zip path, as the fuzz targets read them.
+    for (i, input) in fuzzer_inputs(&["zip_intake", "check"]).iter().enumerate() {
+        let p = dir.join(format!("fuzz{i}.zip"));
+        std::fs::copy(input, &p).expect("copy");
+        paths.push(p);
+    }
+    paths
 }
 
 #[test]
@@ -175,6 +208,7 @@ fn config_fixtures() -> Vec<PathBuf> {
             .map(|m| repo().join("examples").join(m).join("model_config.yaml")),
     );
     out.sort();
+    out.extend(fuzzer_inputs(&["config"]));
     out
 }
 
@@ -268,13 +302,8 @@ fn python_corpus() -> Vec<PathBuf> {
     for m in ["image", "video", "audio"] {
         files.push(repo().join("examples").join(m).join("model.py"));
     }
-    for e in std::fs::read_dir(repo().join("fuzz/regressions/python")).expect("dir") {
-        let p = e.expect("entry").path();
-        if p.file_name().is_some_and(|n| n != "README") {
-            files.push(p);
-        }
-    }
     files.sort();
+    files.extend(fuzzer_inputs(&["python"]));
     files
 }
 
@@ -283,8 +312,6 @@ fn python_files_gasguard_parses_are_the_ones_cpython_parses() {
     let files = python_corpus();
     let cases: Vec<(&str, PathBuf)> = files.iter().map(|p| ("python", p.clone())).collect();
     let refs = reference(&cases);
-    // Parsed with Python 3.12+ grammar by gasguard; the venv is 3.11.
-    const NEWER_SYNTAX: &[&str] = &["match_and_fstrings.py"];
     let mut compared = 0;
     for (path, py) in files.iter().zip(refs) {
         let name = path
@@ -294,16 +321,18 @@ fn python_files_gasguard_parses_are_the_ones_cpython_parses() {
             .into_owned();
         let body = std::fs::read(path).expect("read");
         let dir = example_dir(&[("model.py", Some(&body))]);
-        let (_, report) = check_json(dir.path(), &[]);
+        // --strict: P006 (newer syntax) is a warning, and counts here.
+        let (_, report) = check_json(dir.path(), &["--strict"]);
         let refused: Vec<String> = errors(&report, 'P')
             .into_iter()
             .filter(|e| {
-                ["\"P001\"", "\"P002\"", "\"P003\"", "\"P005\""]
+                // P006: newer syntax, which gasguard parses but flags.
+                ["\"P001\"", "\"P002\"", "\"P003\"", "\"P005\"", "\"P006\""]
                     .iter()
                     .any(|c| e.starts_with(c))
             })
             .collect();
-        if py["ok"] != true && !NEWER_SYNTAX.contains(&name.as_str()) {
+        if py["ok"] != true {
             assert!(
                 !refused.is_empty(),
                 "{name}: CPython refuses it ({}) but gasguard parsed it",
@@ -382,6 +411,7 @@ fn safetensors_files_agree_with_the_safetensors_library() {
     for m in ["image", "video", "audio"] {
         files.push(repo().join("examples").join(m).join("model.safetensors"));
     }
+    files.extend(fuzzer_inputs(&["safetensors"]));
     let cases: Vec<(&str, PathBuf)> = files.iter().map(|p| ("safetensors", p.clone())).collect();
     let refs = reference(&cases);
     for (path, py) in files.iter().zip(refs) {

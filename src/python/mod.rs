@@ -12,6 +12,10 @@ pub mod decode;
 
 pub use analyze::CodeInventory;
 
+/// The oldest Python the evaluator supports ("Python >= 3.10", the SN34
+/// evaluation environment); newer syntax is P006.
+const EVALUATOR_MIN_PYTHON: ruff_python_ast::PythonVersion = ruff_python_ast::PythonVersion::PY310;
+
 /// What checking model.py found.
 #[derive(Debug, Default)]
 pub struct CodeCheck {
@@ -39,7 +43,9 @@ pub fn check(file: &str, bytes: &[u8], policy: &Policy, facts: &ConfigFacts) -> 
         };
     };
     let mut inventory = None;
-    match ruff_python_parser::parse_module(&source) {
+    let options = ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module)
+        .with_target_version(EVALUATOR_MIN_PYTHON);
+    match ruff_python_parser::parse(&source, options) {
         Err(e) => {
             let start = usize::from(e.location.start());
             let end = usize::from(e.location.end());
@@ -51,9 +57,27 @@ pub fn check(file: &str, bytes: &[u8], policy: &Policy, facts: &ConfigFacts) -> 
             );
         }
         Ok(parsed) => {
-            let (found, seen) = analyze::analyze(file, parsed.syntax(), policy, facts);
-            diags.extend(found);
-            inventory = Some(seen);
+            for e in parsed.unsupported_syntax_errors() {
+                let r = ruff_text_size::Ranged::range(e);
+                diags.push(
+                    Diagnostic::new(&rules::NEWER_SYNTAX, e.to_string())
+                        .in_file(file)
+                        .at(usize::from(r.start())..usize::from(r.end()))
+                        .help("the evaluator may run Python 3.10; write it the older way"),
+                );
+            }
+            match parsed.try_into_module() {
+                Some(module) => {
+                    let (found, seen) = analyze::analyze(file, module.syntax(), policy, facts);
+                    diags.extend(found);
+                    inventory = Some(seen);
+                }
+                // Cannot happen in module mode; never pass unanalysed code.
+                None => diags.push(
+                    Diagnostic::new(&rules::SYNTAX_ERROR, "model.py did not parse as a module")
+                        .in_file(file),
+                ),
+            }
         }
     }
     CodeCheck {

@@ -76,6 +76,27 @@ declare_rules! {
     TOO_COMPLEX = "P005", "source-too-complex", Error, "model.py is larger or more deeply nested than the policy allows";
 
     /// ## What it does
+    /// Warns about syntax that the oldest Python the evaluator supports
+    /// (3.10) cannot parse: `match` is fine, but PEP 695 type parameters
+    /// (`def f[T]()`, `type X = ...`), PEP 701 f-strings (nested same
+    /// quotes, backslashes in replacement fields), `except*` and
+    /// parenthesised context managers of newer versions are not.
+    ///
+    /// ## Why is this bad?
+    /// The evaluator requires Python >= 3.10 and does not promise a newer
+    /// one. On 3.10, importing model.py is a `SyntaxError`: the model never
+    /// loads and the upload's slot is spent. gasguard itself parses every
+    /// syntax up to 3.13, so without this warning such a file would pass.
+    ///
+    /// ## Example
+    /// ```python
+    /// def pick[T](xs: list[T]) -> T: ...     # warning: Python 3.12+
+    /// f"{x["key"]}"                          # warning: Python 3.12+
+    /// def pick(xs): ...                       # fine
+    /// ```
+    NEWER_SYNTAX = "P006", "newer-syntax", Warning, "Syntax newer than the evaluator's minimum Python (3.10)";
+
+    /// ## What it does
     /// Rejects imports of modules that are not on the policy's allowlist, saying
     /// whether the module is explicitly blocked (and why) or merely not listed.
     /// Submodules of an allowed package are allowed unless blocked
