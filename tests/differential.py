@@ -19,10 +19,29 @@ def read_zip(path):
         return {"ok": False, "error": f"{type(e).__name__}: {e}"}
 
 
+def expanded_size(data, budget=1_000_000):
+    """Nodes in `data` with shared (aliased) parts counted each time, as a
+    JSON rendering would write them; stops counting past `budget`."""
+    seen, stack = 0, [data]
+    while stack and seen <= budget:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return seen
+
+
 def read_yaml(path):
     try:
         with open(path, "rb") as f:
             data = yaml.safe_load(f)
+        if expanded_size(data) > 1_000_000:
+            # An alias bomb: PyYAML shares the nodes, but any use of the
+            # value (here, rendering it) expands them.
+            return {"ok": False, "error": "alias expansion exceeds 1,000,000 nodes"}
         return {"ok": True, "value": json.loads(json.dumps(data, default=str))}
     except Exception as e:  # noqa: BLE001
         return {"ok": False, "error": f"{type(e).__name__}: {e}"}

@@ -111,29 +111,54 @@ fn a_rejected_submission_is_not_packed_and_leaves_nothing_behind() {
     assert!(leftovers(work.path()).is_empty(), "{:?}", leftovers(work.path()));
 }
 
-#[test]
-fn corrupt_weights_the_static_check_does_not_read_are_caught_while_packing() {
-    // The header is intact, the tensor bytes are not what the CRC says:
-    // `check` reads only the header, packing reads everything.
-    let files = example_files("image");
-    let mut entries: Vec<ZipEntrySpec> = files.iter().map(|(n, b)| ZipEntrySpec::new(n, b)).collect();
-    let weights = entries
-        .iter_mut()
-        .find(|e| e.name == "model.safetensors")
-        .expect("weights");
-    let last = weights.data.len() - 1;
-    weights.crc = Some(crc32(&weights.data));
-    weights.data[last] ^= 0xff;
-    let (dir, zip) = write_temp("bad-crc.zip", &build_zip(&entries, &[], &[]));
-    let (code, _) = check_json(&zip, &[]);
-    assert_eq!(code, 0, "the premise: the static check does not read tensor bytes");
-    let out_path = dir.path().join("out.zip");
-    let out = pack(&zip, &out_path);
+/// The image example as a stored ZIP whose weights (`weights`, a valid
+/// safetensors file) have their last byte flipped after the CRC was taken.
+fn zip_with_corrupt_weights(weights: Vec<u8>) -> (tempfile::TempDir, std::path::PathBuf) {
+    let mut entries: Vec<ZipEntrySpec> = example_files("image")
+        .iter()
+        .filter(|(n, _)| n != "model.safetensors")
+        .map(|(n, b)| ZipEntrySpec::new(n, b))
+        .collect();
+    let mut w = ZipEntrySpec::new("model.safetensors", &weights);
+    w.crc = Some(crc32(&w.data));
+    let last = w.data.len() - 1;
+    w.data[last] ^= 0xff;
+    entries.push(w);
+    write_temp("bad-crc.zip", &build_zip(&entries, &[], &[]))
+}
+
+fn assert_pack_refuses_corrupt(dir: &Path, zip: &Path) {
+    let out_path = dir.join("out.zip");
+    let out = pack(zip, &out_path);
     assert_eq!(exit(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert!(codes(&report).iter().any(|c| c.starts_with('A')), "{:?}", codes(&report));
+    assert!(codes(&report).contains(&"A016".to_string()), "{:?}", codes(&report));
     assert!(!out_path.exists());
-    assert_eq!(leftovers(dir.path()), ["bad-crc.zip"]);
+    assert_eq!(leftovers(dir), ["bad-crc.zip"]);
+}
+
+#[test]
+fn corrupt_tensor_bytes_are_caught_by_check_and_by_pack() {
+    // Python's zipfile would refuse to extract it: the evaluator never loads it.
+    let weights = std::fs::read(repo().join("examples/image/model.safetensors")).expect("read");
+    let (dir, zip) = zip_with_corrupt_weights(weights);
+    let (code, report) = check_json(&zip, &[]);
+    assert_eq!(code, 1);
+    assert!(codes(&report).contains(&"A016".to_string()), "{:?}", codes(&report));
+    assert_pack_refuses_corrupt(dir.path(), &zip);
+}
+
+#[test]
+fn corrupt_tensor_bytes_past_checks_read_budget_are_caught_by_pack() {
+    // 80 MB of weights: past what `check` reads (it judges large inputs on
+    // their headers), so only packing, which reads every byte, sees it.
+    let n = 80_000_000usize;
+    let header = format!(r#"{{"w":{{"dtype":"U8","shape":[{n}],"data_offsets":[0,{n}]}}}}"#);
+    let (dir, zip) = zip_with_corrupt_weights(safetensors(&header, &vec![7u8; n]));
+    let (code, report) = check_json(&zip, &[]);
+    assert!(!codes(&report).contains(&"A016".to_string()), "the premise: check does not read 80 MB");
+    assert!(code <= 1);
+    assert_pack_refuses_corrupt(dir.path(), &zip);
 }
 
 #[test]
