@@ -345,6 +345,12 @@ pub fn gen_zip(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
             }
         }
     }
+    // Removals shift indexes: an alias may only point at an earlier entry.
+    for (i, e) in entries.iter_mut().enumerate() {
+        if e.alias_of.is_some_and(|a| a >= i) {
+            e.alias_of = None;
+        }
+    }
     let prefix = if u.ratio(1, 10)? { some_bytes(u, 16)? } else { Vec::new() };
     let suffix = if u.ratio(1, 10)? { some_bytes(u, 16)? } else { Vec::new() };
     Ok(build_zip(&entries, &prefix, &suffix))
