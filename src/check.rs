@@ -210,7 +210,10 @@ fn cap_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         }
         let mut summary = Diagnostic::new(
             s.rule,
-            format!("{} more {code} findings like the ones above are not listed", s.total - s.listed),
+            format!(
+                "{} more {code} findings like the ones above are not listed",
+                s.total - s.listed
+            ),
         )
         .severity(s.severity)
         .help("fix the ones listed and check again");

@@ -205,7 +205,14 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             format,
             output,
             color,
-        } => run_check(paths, gate.policy.clone(), gate.options(), format, output, color),
+        } => run_check(
+            paths,
+            gate.policy.clone(),
+            gate.options(),
+            format,
+            output,
+            color,
+        ),
         Command::Sandbox {
             path,
             runtime,
@@ -229,7 +236,14 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             gate,
             format,
             color,
-        } => run_pack(path, output, gate.policy.clone(), gate.options(), format, color),
+        } => run_pack(
+            path,
+            output,
+            gate.policy.clone(),
+            gate.options(),
+            format,
+            color,
+        ),
         Command::Rules { code, write_docs } => run_rules(code, write_docs),
     };
     match result {

@@ -31,12 +31,19 @@ pub struct PackedFile {
 
 /// The files that go into the canonical form, as (name in the source, name
 /// in the canonical ZIP), sorted by the canonical name.
-pub fn canonical_files<'a>(sub: &'a Submission, layout: &Layout) -> Vec<(&'a crate::submission::Entry, String)> {
+pub fn canonical_files<'a>(
+    sub: &'a Submission,
+    layout: &Layout,
+) -> Vec<(&'a crate::submission::Entry, String)> {
     let mut files: Vec<_> = sub
         .entries
         .iter()
         .filter(|e| e.kind == EntryKind::File && !layout::is_junk(&e.name))
-        .filter_map(|e| e.name.strip_prefix(&layout.root).map(|n| (e, n.to_string())))
+        .filter_map(|e| {
+            e.name
+                .strip_prefix(&layout.root)
+                .map(|n| (e, n.to_string()))
+        })
         .collect();
     files.sort_by(|a, b| a.1.as_bytes().cmp(b.1.as_bytes()));
     files
@@ -233,14 +240,20 @@ fn refuse_output_inside(source: &Path, out: &Path) -> anyhow::Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     let (Ok(src), Ok(dir)) = (source.canonicalize(), parent.canonicalize()) else {
-        anyhow::bail!("cannot resolve {} or {}", source.display(), parent.display());
+        anyhow::bail!(
+            "cannot resolve {} or {}",
+            source.display(),
+            parent.display()
+        );
     };
     if dir.starts_with(&src) {
         anyhow::bail!(
             "{} is inside the submission folder {}; write the ZIP somewhere else (e.g. ../{})",
             out.display(),
             source.display(),
-            out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            out.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
         );
     }
     Ok(())

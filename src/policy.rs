@@ -377,7 +377,10 @@ impl Reader {
     /// A list of `{name, reason}` (`methods`, `settings`).
     fn reasoned_list(&mut self, node: &Node, what: &str) -> Vec<Reasoned> {
         let Value::Seq(items) = &node.value else {
-            self.problem(&node.span, format!("`{what}` must be a list of {{name, reason}}"));
+            self.problem(
+                &node.span,
+                format!("`{what}` must be a list of {{name, reason}}"),
+            );
             return Vec::new();
         };
         let item_what = format!("{what}[]");
@@ -697,8 +700,20 @@ mod tests {
                 .is_some()
         );
         let calls: Vec<&str> = p.blocked_calls.iter().map(|c| c.name.as_str()).collect();
-        for published in ["eval", "exec", "compile", "__import__", "getattr", "setattr", "globals", "locals"] {
-            assert!(calls.contains(&published), "{published} missing from {calls:?}");
+        for published in [
+            "eval",
+            "exec",
+            "compile",
+            "__import__",
+            "getattr",
+            "setattr",
+            "globals",
+            "locals",
+        ] {
+            assert!(
+                calls.contains(&published),
+                "{published} missing from {calls:?}"
+            );
         }
         assert_eq!(calls.len(), 18, "{calls:?}");
     }

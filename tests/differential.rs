@@ -347,7 +347,10 @@ fn python_files_gasguard_parses_are_the_ones_cpython_parses() {
         let code = &report["submissions"][0]["code"];
         if py["ok"] == true && !code.is_null() {
             for key in ["imports", "calls"] {
-                assert_eq!(code[key], py[key], "{name}: {key} differ from CPython's AST");
+                assert_eq!(
+                    code[key], py[key],
+                    "{name}: {key} differ from CPython's AST"
+                );
             }
             compared += 1;
         }

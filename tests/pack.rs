@@ -38,7 +38,10 @@ fn canonical_zip_is_the_same_from_a_folder_a_nested_zip_and_itself() {
     let out = pack(&repo().join("examples/image"), &from_dir);
     assert_eq!(exit(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("packed") && stderr.contains("sha256"), "{stderr}");
+    assert!(
+        stderr.contains("packed") && stderr.contains("sha256"),
+        "{stderr}"
+    );
 
     // The same files zipped the way many miners do: under a folder, deflated,
     // with macOS junk and a directory entry.
@@ -46,7 +49,10 @@ fn canonical_zip_is_the_same_from_a_folder_a_nested_zip_and_itself() {
     for (name, body) in example_files("image").iter().rev() {
         entries.push(ZipEntrySpec::new(&format!("detector/{name}"), body).deflated());
     }
-    entries.push(ZipEntrySpec::new("__MACOSX/detector/._model.py", b"\0\x05\x16\x07"));
+    entries.push(ZipEntrySpec::new(
+        "__MACOSX/detector/._model.py",
+        b"\0\x05\x16\x07",
+    ));
     let nested = work.path().join("nested.zip");
     std::fs::write(&nested, build_zip(&entries, &[], &[])).expect("write");
     let (_, nested_report) = check_json(&nested, &[]);
@@ -58,15 +64,30 @@ fn canonical_zip_is_the_same_from_a_folder_a_nested_zip_and_itself() {
     assert_eq!(exit(&pack(&from_dir, &again)), 0);
 
     let canonical = std::fs::read(&from_dir).expect("read");
-    assert_eq!(canonical, std::fs::read(&from_nested).expect("read"), "nested folder packs differently");
-    assert_eq!(canonical, std::fs::read(&again).expect("read"), "packing the canonical form changed it");
+    assert_eq!(
+        canonical,
+        std::fs::read(&from_nested).expect("read"),
+        "nested folder packs differently"
+    );
+    assert_eq!(
+        canonical,
+        std::fs::read(&again).expect("read"),
+        "packing the canonical form changed it"
+    );
     let (code, report) = check_json(&from_dir, &[]);
     assert_eq!(code, 0);
-    assert!(codes(&report).is_empty(), "canonical form has findings: {:?}", codes(&report));
+    assert!(
+        codes(&report).is_empty(),
+        "canonical form has findings: {:?}",
+        codes(&report)
+    );
     // Nothing but the three ZIPs and the nested source in the work folder.
     let mut left = leftovers(work.path());
     left.sort();
-    assert_eq!(left, ["again.zip", "from-dir.zip", "from-nested.zip", "nested.zip"]);
+    assert_eq!(
+        left,
+        ["again.zip", "from-dir.zip", "from-nested.zip", "nested.zip"]
+    );
 }
 
 #[test]
@@ -88,10 +109,19 @@ for i in z.infolist():
 print(",".join(z.namelist()))
 "#;
     let py = std::process::Command::new(test_python())
-        .args(["-c", script, out.to_str().expect("utf-8"), repo().join("examples/image").to_str().expect("utf-8")])
+        .args([
+            "-c",
+            script,
+            out.to_str().expect("utf-8"),
+            repo().join("examples/image").to_str().expect("utf-8"),
+        ])
         .output()
         .expect("run python");
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&py.stdout).trim(),
         "model.py,model.safetensors,model_config.yaml"
@@ -100,15 +130,26 @@ print(",".join(z.namelist()))
 
 #[test]
 fn a_rejected_submission_is_not_packed_and_leaves_nothing_behind() {
-    let source = example_dir(&[("model.py", Some(b"import os\ndef load_model(**kw):\n    return None\n"))]);
+    let source = example_dir(&[(
+        "model.py",
+        Some(b"import os\ndef load_model(**kw):\n    return None\n"),
+    )]);
     let work = tempfile::tempdir().expect("tempdir");
     let out_path = work.path().join("out.zip");
     let out = pack(source.path(), &out_path);
     assert_eq!(exit(&out), 1);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert!(codes(&report).contains(&"P101".to_string()), "{:?}", codes(&report));
+    assert!(
+        codes(&report).contains(&"P101".to_string()),
+        "{:?}",
+        codes(&report)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not packed"));
-    assert!(leftovers(work.path()).is_empty(), "{:?}", leftovers(work.path()));
+    assert!(
+        leftovers(work.path()).is_empty(),
+        "{:?}",
+        leftovers(work.path())
+    );
 }
 
 /// The image example as a stored ZIP whose weights (`weights`, a valid
@@ -132,7 +173,11 @@ fn assert_pack_refuses_corrupt(dir: &Path, zip: &Path) {
     let out = pack(zip, &out_path);
     assert_eq!(exit(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert!(codes(&report).contains(&"A016".to_string()), "{:?}", codes(&report));
+    assert!(
+        codes(&report).contains(&"A016".to_string()),
+        "{:?}",
+        codes(&report)
+    );
     assert!(!out_path.exists());
     assert_eq!(leftovers(dir), ["bad-crc.zip"]);
 }
@@ -144,7 +189,11 @@ fn corrupt_tensor_bytes_are_caught_by_check_and_by_pack() {
     let (dir, zip) = zip_with_corrupt_weights(weights);
     let (code, report) = check_json(&zip, &[]);
     assert_eq!(code, 1);
-    assert!(codes(&report).contains(&"A016".to_string()), "{:?}", codes(&report));
+    assert!(
+        codes(&report).contains(&"A016".to_string()),
+        "{:?}",
+        codes(&report)
+    );
     assert_pack_refuses_corrupt(dir.path(), &zip);
 }
 
@@ -156,7 +205,10 @@ fn corrupt_tensor_bytes_past_checks_read_budget_are_caught_by_pack() {
     let header = format!(r#"{{"w":{{"dtype":"U8","shape":[{n}],"data_offsets":[0,{n}]}}}}"#);
     let (dir, zip) = zip_with_corrupt_weights(safetensors(&header, &vec![7u8; n]));
     let (code, report) = check_json(&zip, &[]);
-    assert!(!codes(&report).contains(&"A016".to_string()), "the premise: check does not read 80 MB");
+    assert!(
+        !codes(&report).contains(&"A016".to_string()),
+        "the premise: check does not read 80 MB"
+    );
     assert!(code <= 1);
     assert_pack_refuses_corrupt(dir.path(), &zip);
 }
@@ -191,6 +243,14 @@ fn a_model_that_fails_in_the_sandbox_is_not_packed() {
     ]);
     assert_eq!(exit(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert!(codes(&report).iter().any(|c| c.starts_with('R')), "{:?}", codes(&report));
-    assert!(leftovers(work.path()).is_empty(), "{:?}", leftovers(work.path()));
+    assert!(
+        codes(&report).iter().any(|c| c.starts_with('R')),
+        "{:?}",
+        codes(&report)
+    );
+    assert!(
+        leftovers(work.path()).is_empty(),
+        "{:?}",
+        leftovers(work.path())
+    );
 }

@@ -32,8 +32,16 @@ fn judge(label: &Path, args: &[&str], allowed: &[i32]) {
         .status
         .code()
         .unwrap_or_else(|| panic!("{}: exited by signal; {stderr}", label.display()));
-    assert!(allowed.contains(&code), "{}: exit {code}; {stderr}", label.display());
-    assert!(!stderr.contains("panicked"), "{}: {stderr}", label.display());
+    assert!(
+        allowed.contains(&code),
+        "{}: exit {code}; {stderr}",
+        label.display()
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "{}: {stderr}",
+        label.display()
+    );
     assert!(wall < MAX_WALL, "{}: took {wall:?}", label.display());
 }
 
@@ -43,7 +51,11 @@ fn every_saved_fuzzer_input_gets_a_verdict_in_bounds() {
     for target in ["zip_intake", "check"] {
         for input in saved(target) {
             let (_dir, zip) = write_temp("input.zip", &std::fs::read(&input).expect("read"));
-            judge(&input, &["check", "--sandbox", "off", zip.to_str().expect("utf-8")], &[0, 1]);
+            judge(
+                &input,
+                &["check", "--sandbox", "off", zip.to_str().expect("utf-8")],
+                &[0, 1],
+            );
             judged += 1;
         }
     }
@@ -55,7 +67,16 @@ fn every_saved_fuzzer_input_gets_a_verdict_in_bounds() {
         for input in saved(target) {
             let body = std::fs::read(&input).expect("read");
             let dir = example_dir(&[(file, Some(&body))]);
-            judge(&input, &["check", "--sandbox", "off", dir.path().to_str().expect("utf-8")], &[0, 1]);
+            judge(
+                &input,
+                &[
+                    "check",
+                    "--sandbox",
+                    "off",
+                    dir.path().to_str().expect("utf-8"),
+                ],
+                &[0, 1],
+            );
             judged += 1;
         }
     }
@@ -63,7 +84,14 @@ fn every_saved_fuzzer_input_gets_a_verdict_in_bounds() {
         let example = repo().join("examples/image");
         judge(
             &input,
-            &["check", "--sandbox", "off", "--policy", input.to_str().expect("utf-8"), example.to_str().expect("utf-8")],
+            &[
+                "check",
+                "--sandbox",
+                "off",
+                "--policy",
+                input.to_str().expect("utf-8"),
+                example.to_str().expect("utf-8"),
+            ],
             &[0, 1, 2],
         );
         judged += 1;

@@ -61,12 +61,7 @@ fn run_source(model: &str, extra: &[&str]) -> Run {
 }
 
 fn run_dir(dir: &std::path::Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "sandbox",
-        "--format",
-        "json",
-        dir.to_str().expect("utf8"),
-    ];
+    let mut args = vec!["sandbox", "--format", "json", dir.to_str().expect("utf8")];
     if !extra.contains(&"--timeout") {
         args.extend(["--timeout", "60"]);
     }

@@ -218,7 +218,12 @@ impl<'a> Analyzer<'a> {
         let stored = self.per_rule.entry(d.rule.code).or_insert(0);
         *stored += 1;
         if *stored > MAX_REPEATS {
-            if let Some(last) = self.diags.iter_mut().rev().find(|k| k.rule.code == d.rule.code) {
+            if let Some(last) = self
+                .diags
+                .iter_mut()
+                .rev()
+                .find(|k| k.rule.code == d.rule.code)
+            {
                 last.omitted += 1;
             }
             return;
@@ -263,8 +268,11 @@ impl<'a> Analyzer<'a> {
             );
         } else if truncated {
             self.report(
-                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{name}` goes through more aliases than gasguard follows"))
-                    .help("refer to modules and their functions directly"),
+                Diagnostic::new(
+                    &rules::UNRESOLVABLE_NAME,
+                    format!("`{name}` goes through more aliases than gasguard follows"),
+                )
+                .help("refer to modules and their functions directly"),
                 at,
             );
         } else if cycle && paths.iter().any(Option::is_some) {
@@ -284,7 +292,9 @@ impl<'a> Analyzer<'a> {
             return false;
         }
         let mut parts = path.split('.');
-        let Some(root) = parts.next() else { return false };
+        let Some(root) = parts.next() else {
+            return false;
+        };
         let mut current = root.to_string();
         for attr in parts {
             match module_attribute(&current, attr) {
@@ -520,7 +530,10 @@ impl<'a> Analyzer<'a> {
             .into_iter()
             .flatten()
             .collect();
-        if paths.iter().any(|p| INTROSPECTION_BUILTINS.contains(&p.as_str())) {
+        if paths
+            .iter()
+            .any(|p| INTROSPECTION_BUILTINS.contains(&p.as_str()))
+        {
             for arg in &call.arguments.args {
                 self.allow_module_value(arg);
             }
@@ -570,13 +583,20 @@ impl<'a> Analyzer<'a> {
             // `.open(...)` of an object gasguard cannot type (a pathlib.Path):
             // judged by its mode argument, when it is a literal mode.
             if method == "open" && paths.is_empty() {
-                let mode = call.arguments.args.first().or_else(|| keyword(call, "mode"));
+                let mode = call
+                    .arguments
+                    .args
+                    .first()
+                    .or_else(|| keyword(call, "mode"));
                 let why = match mode {
                     Some(Expr::StringLiteral(m)) if is_open_mode(m.value.to_str()) => {
                         let m = m.value.to_str();
-                        m.contains(['w', 'a', 'x', '+']).then(|| format!("opens a file in mode {m:?}"))
+                        m.contains(['w', 'a', 'x', '+'])
+                            .then(|| format!("opens a file in mode {m:?}"))
                     }
-                    Some(other) if keyword(call, "mode").is_some_and(|k| std::ptr::eq(k, other)) => {
+                    Some(other)
+                        if keyword(call, "mode").is_some_and(|k| std::ptr::eq(k, other)) =>
+                    {
                         Some("opens a file in a mode that is not a literal".to_string())
                     }
                     _ => None,

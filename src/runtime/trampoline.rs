@@ -177,7 +177,10 @@ fn make_mounts_private() -> Result<(), String> {
         )
     };
     if rc != 0 {
-        return Err(format!("cannot make mounts private: {}", std::io::Error::last_os_error()));
+        return Err(format!(
+            "cannot make mounts private: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     Ok(())
 }

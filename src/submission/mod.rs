@@ -231,7 +231,10 @@ impl Submission {
     /// the size (and, in a ZIP, the CRC-32) is what the archive declares.
     /// Returns the number of bytes copied.
     pub fn copy_verified(&self, entry: &Entry, out: &mut dyn io::Write) -> Result<u64, ReadError> {
-        let mut reader = self.reader(entry).map_err(ReadError::Io)?.take(entry.size + 1);
+        let mut reader = self
+            .reader(entry)
+            .map_err(ReadError::Io)?
+            .take(entry.size + 1);
         let mut crc = flate2::Crc::new();
         let mut copied = 0u64;
         let mut buf = vec![0u8; 64 << 10];
@@ -240,7 +243,11 @@ impl Submission {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ReadError::Corrupt(format!("its data does not decompress: {e}"))),
+                Err(e) => {
+                    return Err(ReadError::Corrupt(format!(
+                        "its data does not decompress: {e}"
+                    )));
+                }
             };
             let chunk = buf.get(..n).unwrap_or_default();
             crc.update(chunk);

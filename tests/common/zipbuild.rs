@@ -126,4 +126,3 @@ pub fn build_zip(entries: &[ZipEntrySpec], prefix: &[u8], suffix: &[u8]) -> Vec<
     out.extend_from_slice(suffix);
     out
 }
-
