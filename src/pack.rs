@@ -183,8 +183,8 @@ pub fn pack_path(
             .with_context(|| format!("cannot write {}", partial.display()))
             .map(|()| files),
         Err(PackError::Entry { name, error }) => {
-            // Corrupt data the static check did not read (it reads only
-            // the weights' header): the submission is rejected.
+            // Corrupt data past what the static check verifies (64 MiB;
+            // beyond that it reads the weights' header only): rejected.
             let mut report = source_report;
             report.diagnostics.push(error.diagnostic(&name));
             let _ = std::fs::remove_file(&partial);

@@ -64,6 +64,30 @@ fn errors(report: &serde_json::Value, prefix: char) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Where the reference (`reference`, its reading `py`) fails, gasguard must
+/// report an error of `stage` ('C', 'W'...). Returns whether both accepted,
+/// so that what they read can be compared; gasguard alone rejecting is the
+/// stricter direction, allowed (see the module docs).
+fn both_accept(
+    path: &Path,
+    py: &serde_json::Value,
+    report: &serde_json::Value,
+    stage: char,
+    reference: &str,
+) -> bool {
+    let found = errors(report, stage);
+    if py["ok"] != true {
+        assert!(
+            !found.is_empty(),
+            "{}: {reference} refuses it ({}) but gasguard found no {stage} error",
+            path.display(),
+            py["error"]
+        );
+        return false;
+    }
+    found.is_empty()
+}
+
 /// The inputs fuzzers found for `targets` (fuzz/regressions, in CI) and,
 /// with GASGUARD_DIFF_CORPUS=1, every input of their local corpora too
 /// (fuzz/corpus, not in git: thousands of files, minutes; for long runs).
@@ -225,17 +249,7 @@ fn accepted_configs_read_the_same_under_pyyaml() {
             ("model.py", Some(ANY_KWARGS)),
         ]);
         let (_, report) = check_json(dir.path(), &[]);
-        let config_errors = errors(&report, 'C');
-        if py["ok"] != true {
-            assert!(
-                !config_errors.is_empty(),
-                "{}: PyYAML fails ({}) but gasguard found no config error",
-                path.display(),
-                py["error"]
-            );
-            continue;
-        }
-        if !config_errors.is_empty() {
+        if !both_accept(path, &py, &report, 'C', "PyYAML") {
             continue;
         }
         let facts = &report["submissions"][0]["config"];
@@ -421,18 +435,8 @@ fn safetensors_files_agree_with_the_safetensors_library() {
         let bytes = std::fs::read(path).expect("read");
         let sub = example_dir(&[("model.safetensors", Some(&bytes))]);
         let (_, report) = check_json(sub.path(), &[]);
-        let weight_errors = errors(&report, 'W');
-        if py["ok"] != true {
-            assert!(
-                !weight_errors.is_empty(),
-                "{}: safetensors refuses it ({}) but gasguard accepted",
-                path.display(),
-                py["error"]
-            );
+        if !both_accept(path, &py, &report, 'W', "safetensors") {
             continue;
-        }
-        if !weight_errors.is_empty() {
-            continue; // gasguard stricter: allowed (see the module docs)
         }
         let summary = &report["submissions"][0]["weights"][0];
         let tensors = py["tensors"].as_object().expect("tensors");

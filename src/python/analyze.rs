@@ -583,20 +583,17 @@ impl<'a> Analyzer<'a> {
             // `.open(...)` of an object gasguard cannot type (a pathlib.Path):
             // judged by its mode argument, when it is a literal mode.
             if method == "open" && paths.is_empty() {
-                let mode = call
-                    .arguments
-                    .args
-                    .first()
-                    .or_else(|| keyword(call, "mode"));
-                let why = match mode {
-                    Some(Expr::StringLiteral(m)) if is_open_mode(m.value.to_str()) => {
+                // A positional argument may be a path (`Image.open(p)`): only
+                // a literal mode counts there; `mode=` always counts.
+                let why = match (call.arguments.args.first(), keyword(call, "mode")) {
+                    (Some(Expr::StringLiteral(m)), _) | (None, Some(Expr::StringLiteral(m)))
+                        if is_open_mode(m.value.to_str()) =>
+                    {
                         let m = m.value.to_str();
                         m.contains(['w', 'a', 'x', '+'])
                             .then(|| format!("opens a file in mode {m:?}"))
                     }
-                    Some(other)
-                        if keyword(call, "mode").is_some_and(|k| std::ptr::eq(k, other)) =>
-                    {
+                    (None, Some(_)) => {
                         Some("opens a file in a mode that is not a literal".to_string())
                     }
                     _ => None,

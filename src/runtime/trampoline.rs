@@ -20,6 +20,14 @@ pub const EXIT_EXEC_FAILED: i32 = 122;
 /// 128 + signal, as shells do, when the sandboxed process was killed.
 pub const EXIT_SIGNAL_BASE: i32 = 128;
 
+/// The namespaces of a run, entered alike by the probe.
+const NAMESPACES: libc::c_int = libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNS
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUTS;
+
 fn die(code: i32, message: &str) -> ! {
     eprintln!("gasguard-sandbox: {message}");
     std::process::exit(code)
@@ -77,13 +85,7 @@ pub fn main(encoded: &str) -> ! {
         }
         // Dropping privileges clears the death signal: set it again.
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        let namespaces = libc::CLONE_NEWUSER
-            | libc::CLONE_NEWPID
-            | libc::CLONE_NEWNS
-            | libc::CLONE_NEWNET
-            | libc::CLONE_NEWIPC
-            | libc::CLONE_NEWUTS;
-        if libc::unshare(namespaces) != 0 {
+        if libc::unshare(NAMESPACES) != 0 {
             die(
                 EXIT_CANNOT_ENFORCE,
                 &format!(
@@ -309,15 +311,7 @@ pub fn probe() -> ! {
     };
     // SAFETY: single-threaded process; plain syscalls.
     unsafe {
-        if libc::unshare(
-            libc::CLONE_NEWUSER
-                | libc::CLONE_NEWPID
-                | libc::CLONE_NEWNS
-                | libc::CLONE_NEWNET
-                | libc::CLONE_NEWIPC
-                | libc::CLONE_NEWUTS,
-        ) != 0
-        {
+        if libc::unshare(NAMESPACES) != 0 {
             die(
                 EXIT_CANNOT_ENFORCE,
                 &format!(

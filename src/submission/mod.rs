@@ -191,46 +191,16 @@ impl Submission {
                 limit,
             });
         }
-        let reader = self.reader(entry).map_err(ReadError::Io)?;
         let mut buf = Vec::with_capacity(entry.size as usize);
-        reader
-            .take(entry.size + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| ReadError::Corrupt(format!("its data does not decompress: {e}")))?;
-        if buf.len() as u64 != entry.size {
-            return Err(ReadError::Corrupt(format!(
-                "it holds {}{} bytes but declares {}",
-                buf.len().min(entry.size as usize + 1),
-                if buf.len() as u64 > entry.size {
-                    "+"
-                } else {
-                    ""
-                },
-                entry.size
-            )));
-        }
-        if let Source::Zip(archive) = &self.source
-            && let Some(z) = archive.entries.get(entry.index)
-        {
-            let mut crc = flate2::Crc::new();
-            crc.update(&buf);
-            if crc.sum() != z.crc32 {
-                return Err(ReadError::Corrupt(format!(
-                    "its CRC-32 is {:08x}, the archive declares {:08x}",
-                    crc.sum(),
-                    z.crc32
-                )));
-            }
-        }
+        self.copy_verified(entry, &mut buf)?;
         Ok(buf)
     }
-}
 
-impl Submission {
-    /// Streams an entry's bytes into `out`, checking as `read_all` does that
-    /// the size (and, in a ZIP, the CRC-32) is what the archive declares.
-    /// Returns the number of bytes copied.
+    /// Streams an entry's bytes into `out`, checking that its size (and, in
+    /// a ZIP, its CRC-32) is what the archive declares. Returns the number
+    /// of bytes copied.
     pub fn copy_verified(&self, entry: &Entry, out: &mut dyn io::Write) -> Result<u64, ReadError> {
+        // One byte more than declared is enough to know the entry lies.
         let mut reader = self
             .reader(entry)
             .map_err(ReadError::Io)?
@@ -256,7 +226,8 @@ impl Submission {
         }
         if copied != entry.size {
             return Err(ReadError::Corrupt(format!(
-                "it holds {copied} bytes but declares {}",
+                "it holds {copied}{} bytes but declares {}",
+                if copied > entry.size { "+" } else { "" },
                 entry.size
             )));
         }
