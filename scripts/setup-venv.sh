@@ -7,7 +7,21 @@ cd "$(dirname "$0")/.."
 req=python/requirements-eval.txt
 stamp=.venv/.requirements.sha256
 want=$(sha256sum "$req" | cut -d' ' -f1)
+test_req=python/requirements-test.txt
+test_stamp=.venv/.requirements-test.sha256
+# Test-only tools: added to the existing venv, stamped on their own.
+install_test_requirements() {
+  local want_test
+  want_test=$(sha256sum "$test_req" | cut -d' ' -f1)
+  if [ "$(cat "$test_stamp" 2>/dev/null)" != "$want_test" ]; then
+    if grep -qv '^\s*\(#\|$\)' "$test_req"; then
+      .venv/bin/python -m pip install --disable-pip-version-check -q -r "$test_req"
+    fi
+    echo "$want_test" > "$test_stamp"
+  fi
+}
 if [ -x .venv/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  install_test_requirements
   exit 0
 fi
 py=${GASGUARD_BOOTSTRAP_PYTHON:-}
@@ -25,3 +39,5 @@ rm -rf .venv
 .venv/bin/python -m pip install --disable-pip-version-check -q --upgrade pip
 .venv/bin/python -m pip install --disable-pip-version-check -q -r "$req"
 echo "$want" > "$stamp"
+rm -f "$test_stamp"
+install_test_requirements
