@@ -57,8 +57,46 @@ fn builtin_policy() {
     std::fs::write(dest, json.to_string()).expect("write sn34.json");
 }
 
+/// `rules/api-objects.txt`: the policy APIs' signatures and the other paths
+/// to the same objects, as sorted static arrays.
+fn api_objects() {
+    let src = "rules/api-objects.txt";
+    println!("cargo:rerun-if-changed={src}");
+    let text = std::fs::read_to_string(src).unwrap_or_else(|e| panic!("cannot read {src}: {e}"));
+    let mut sigs: Vec<(&str, &str)> = Vec::new();
+    let mut aliases: Vec<(&str, &str)> = Vec::new();
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut p = l.split(' ');
+        match (p.next(), p.next(), p.next(), p.next()) {
+            (Some("sig"), Some(a), Some(b), None) => sigs.push((a, b)),
+            (Some("alias"), Some(a), Some(b), None) => aliases.push((a, b)),
+            _ => panic!("{src}: malformed line {l:?}"),
+        }
+    }
+    sigs.sort_unstable();
+    aliases.sort_unstable();
+    let mut out = String::from(
+        "/// `(api, parameters)`, sorted.\npub static API_SIGNATURES: &[(&str, &str)] = &[\n",
+    );
+    for (a, b) in sigs {
+        let _ = writeln!(out, "    ({a:?}, {b:?}),");
+    }
+    out.push_str("];\n/// `(path, policy api it is)`, sorted.\npub static API_ALIASES: &[(&str, &str)] = &[\n");
+    for (a, b) in aliases {
+        let _ = writeln!(out, "    ({a:?}, {b:?}),");
+    }
+    out.push_str("];\n");
+    let dest =
+        std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("api_objects.rs");
+    std::fs::write(dest, out).expect("write api_objects.rs");
+}
+
 fn main() {
     builtin_policy();
+    api_objects();
     let src = "rules/module-attributes.txt";
     println!("cargo:rerun-if-changed={src}");
     let text = std::fs::read_to_string(src).unwrap_or_else(|e| panic!("cannot read {src}: {e}"));

@@ -375,7 +375,15 @@ impl ConfigCheck<'_> {
         if let Some(p) = pre
             && let Some((_, n)) = p.get("normalize")
         {
+            // The evaluator never reads `normalize` (models normalise in
+            // forward()): a problem there is worth a warning, not a rejection.
+            let before = self.diags.len();
             self.normalize(n);
+            for d in &mut self.diags[before..] {
+                d.severity = crate::diagnostic::Severity::Warning;
+                d.message
+                    .push_str(" (the evaluator does not read `normalize`)");
+            }
         }
 
         match root.get("model") {

@@ -70,6 +70,9 @@ pub struct Api {
     pub name: String,
     pub when: ApiCondition,
     pub reason: String,
+    /// When the deciding argument cannot be proven, a warning (the call can
+    /// only reach the network) rather than an error (`unproven: warning`).
+    pub unproven_warns: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +80,9 @@ pub enum ApiCondition {
     Always,
     KwargTrue(String),
     KwargNotFalse(String),
+    /// Dangerous unless the argument is proven true; then a warning remains
+    /// (`torch.load(p, weights_only=True)`: a restricted unpickler).
+    UnlessTrue(String),
     RemoteSource,
     UrlArgument,
     Workers,
@@ -496,7 +502,7 @@ impl Reader {
         if let Some(Value::Seq(items)) = self.required(root, "policy", "apis").map(|n| &n.value) {
             for item in items {
                 if self
-                    .map(item, "apis[]", &["name", "when", "reason"])
+                    .map(item, "apis[]", &["name", "when", "reason", "unproven"])
                     .is_none()
                 {
                     continue;
@@ -508,8 +514,24 @@ impl Reader {
                 let when = self
                     .required(item, "apis[]", "when")
                     .and_then(|w| self.condition(w));
+                let unproven_warns = match item.get("unproven") {
+                    None => false,
+                    Some((_, v)) => match self.string(v, "unproven").as_deref() {
+                        Some("warning") => true,
+                        Some("error") => false,
+                        _ => {
+                            self.problem(&v.span, "`unproven` must be `warning` or `error`");
+                            false
+                        }
+                    },
+                };
                 if let (Some(name), Some(when)) = (name, when) {
-                    apis.push(Api { name, when, reason });
+                    apis.push(Api {
+                        name,
+                        when,
+                        reason,
+                        unproven_warns,
+                    });
                 }
             }
         }
@@ -549,6 +571,9 @@ impl Reader {
                 other if other.starts_with("kwarg_true:") => Some(ApiCondition::KwargTrue(
                     other["kwarg_true:".len()..].trim().to_string(),
                 )),
+                other if other.starts_with("unless_true:") => Some(ApiCondition::UnlessTrue(
+                    other["unless_true:".len()..].trim().to_string(),
+                )),
                 other if other.starts_with("kwarg_not_false:") => {
                     Some(ApiCondition::KwargNotFalse(
                         other["kwarg_not_false:".len()..].trim().to_string(),
@@ -565,10 +590,11 @@ impl Reader {
             return match k.as_str() {
                 Some("kwarg_true") => Some(ApiCondition::KwargTrue(arg)),
                 Some("kwarg_not_false") => Some(ApiCondition::KwargNotFalse(arg)),
+                Some("unless_true") => Some(ApiCondition::UnlessTrue(arg)),
                 _ => {
                     self.problem(
                         &k.span,
-                        "unknown condition (expected kwarg_true or kwarg_not_false)",
+                        "unknown condition (expected kwarg_true, kwarg_not_false or unless_true)",
                     );
                     None
                 }

@@ -9,6 +9,8 @@ use crate::rules::code as rules;
 
 pub mod analyze;
 pub mod decode;
+pub mod semantic;
+pub mod values;
 
 pub use analyze::CodeInventory;
 
@@ -68,7 +70,8 @@ pub fn check(file: &str, bytes: &[u8], policy: &Policy, facts: &ConfigFacts) -> 
             }
             match parsed.try_into_module() {
                 Some(module) => {
-                    let (found, seen) = analyze::analyze(file, module.syntax(), policy, facts);
+                    let (found, seen) =
+                        analyze::analyze(file, &source, module.syntax(), policy, facts);
                     diags.extend(found);
                     inventory = Some(seen);
                 }

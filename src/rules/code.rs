@@ -206,17 +206,27 @@ declare_rules! {
     MODULE_VIA_ATTRIBUTE = "P106", "module-via-attribute", Error, "A blocked or unlisted module is reached through an allowed module's attribute";
 
     /// ## What it does
-    /// Rejects access to dunder and frame attributes that reach code, frames,
-    /// globals or every class: `__class__`, `__base__`, `__bases__`,
-    /// `__subclasses__`, `__mro__`, `mro`, `__globals__`, `__code__`,
-    /// `__closure__`, `__dict__`, `__getattribute__`, `__reduce__`,
-    /// `__reduce_ex__`, `__builtins__`, `__import__`, `__loader__`, `__spec__`,
-    /// `__self__`, `__func__`, `__defaults__`, `__kwdefaults__`, `__traceback__`,
-    /// `gi_frame`, `gi_code`, `cr_frame`, `cr_code`, `ag_frame`, `f_back`,
-    /// `f_globals`, `f_locals`, `f_builtins`, `f_code`, `tb_frame`, `tb_next`,
-    /// `co_code` — including inside `str.format` / `format_map` fields
-    /// (`"{0.__class__}"`). Defining `__init__`, `__call__` and the like, and
-    /// `super().__init__()`, are fine.
+    /// Denies dunder attributes by default: reading or writing any `__x__`
+    /// attribute is an error unless it is on the allowlist, wherever the
+    /// attribute name appears: `obj.__x__`, a `match` class pattern's keyword
+    /// (`case object(__class__=c)` reads `subject.__class__`), a
+    /// `from m import __x__`, a `str.format` / `format_map` field
+    /// (`"{0.__class__}"`) or a string annotation. Also denied: the frame and
+    /// code attributes `mro`, `gi_frame`, `gi_code`, `cr_frame`, `cr_code`,
+    /// `ag_frame`, `f_back`, `f_globals`, `f_locals`, `f_builtins`, `f_code`,
+    /// `tb_frame`, `tb_next`, `co_code`, and string annotations holding calls.
+    ///
+    /// The allowlist (what real models need, none of which reaches code
+    /// objects, frames, globals or the import system): `__init__`,
+    /// `__call__`, the container, context-manager, comparison, conversion and
+    /// arithmetic protocol methods (`__len__`, `__getitem__`, `__enter__`,
+    /// `__eq__`, `__add__`...), `__post_init__`, `__array__`, and the plain
+    /// metadata `__name__`, `__qualname__`, `__doc__`, `__module__`,
+    /// `__version__`, `__all__`, `__slots__`, `__constants__`. Defining any
+    /// dunder method is fine; so is `super().__init__()`. Denied examples:
+    /// `__class__`, `__subclasses__`, `__globals__`, `__dict__`, `__wrapped__`
+    /// (unwraps a library function), `__annotations__` (libraries evaluate
+    /// string annotations), `__reduce__`, `__builtins__`.
     ///
     /// ## Why is this bad?
     /// `().__class__.__base__.__subclasses__()` reaches every class loaded in
@@ -235,8 +245,20 @@ declare_rules! {
     /// `torch.hub`, native library loading, `torch.compile`, multiprocessing and
     /// distributed, `from_pretrained` of a Hub name or with
     /// `trust_remote_code=True`, `timm.create_model(pretrained=True)`,
-    /// torchvision `weights=`, URLs passed to `cv2`/`PIL`, and pathlib methods
-    /// that write or delete.
+    /// torchvision `weights=`, URLs passed to `cv2`/`PIL`, and `pathlib.Path`
+    /// methods that write, move or delete (judged by the receiver's inferred
+    /// type: `Path(p).rename(q)`).
+    ///
+    /// An API is recognised by what it is, not how it is spelt: every other
+    /// attribute path inside an allowed module that is the same object
+    /// (`timm.models.create_model` is `timm.create_model`,
+    /// `torch.serialization.load` is `torch.load`) comes from
+    /// `rules/api-objects.txt`, generated from the evaluator's libraries
+    /// (`scripts/gen-api-objects.py`). A condition (`pretrained=True`) is
+    /// judged on the argument's inferred value, bound to the API's real
+    /// signature: literals, constants, defaults, `**{...}`, positional
+    /// arguments, and what every call site passes. A proven value is this
+    /// rule; a value that cannot be proven is P114 (error) or P115 (warning).
     ///
     /// ## Why is this bad?
     /// Each reaches what the policy's blocked modules stand for (code
@@ -290,7 +312,8 @@ declare_rules! {
     /// Rejects a name whose possible values gasguard cannot enumerate: a name
     /// rebound from itself (`t = torch` then `t = t.hub`), alias chains more
     /// than 64 names deep, or more possibilities than gasguard follows for
-    /// one name.
+    /// one name; and a name bound nowhere in model.py that is not a builtin
+    /// (it can only exist if something injects it at run time).
     ///
     /// ## Why is this bad?
     /// Every other check works on the dotted paths a name may hold. When they
@@ -309,10 +332,14 @@ declare_rules! {
 
     /// ## What it does
     /// Rejects a module used as a value: put in a list, tuple or dict,
-    /// returned, passed to a function, stored on an object, looped over.
-    /// Modules may be imported, named (`nn = torch.nn`), used through their
-    /// attributes (`torch.nn.Linear`) and given to `hasattr`, `isinstance`,
-    /// `issubclass`, `callable`, `type`, `id`, `repr`, `str` and `print`.
+    /// returned, passed to a function, stored on an object, looped over,
+    /// matched on. Modules may be imported, named (`nn = torch.nn`, also as a
+    /// class attribute, `global` or walrus binding: gasguard follows names
+    /// in every scope), used through their attributes (`torch.nn.Linear`)
+    /// and given to `hasattr`, `isinstance`, `issubclass`, `callable`,
+    /// `type`, `id`, `repr`, `str` and `print`. The same holds for an API
+    /// whose danger depends on its arguments (`timm.create_model`,
+    /// `numpy.load`): passed on as a value, its later calls cannot be judged.
     ///
     /// ## Why is this bad?
     /// gasguard follows modules through names. Once a module is inside a
@@ -347,4 +374,75 @@ declare_rules! {
     /// torch.backends.cudnn.benchmark = True             # fine: a setting
     /// ```
     LIBRARY_MUTATION = "P113", "library-mutation", Error, "A library's module or class is modified";
+
+    /// ## What it does
+    /// Rejects a call of an API whose danger depends on an argument (a file
+    /// mode, `allow_pickle`, `trust_remote_code`, `checkpoint_path`,
+    /// `num_workers`) when the argument's value cannot be proven safe. gasguard
+    /// follows each argument the way Python would: literals, module
+    /// constants, parameter defaults, the values every call site of the
+    /// enclosing function passes (model.py is called only by itself and by
+    /// the evaluator, whose `load_model(weights_path, **model)` takes its
+    /// values from `model_config.yaml`), `**{...}` unpacking, and parameters
+    /// passed by position, bound to the API's real signature
+    /// (`rules/api-objects.txt`, generated from the evaluator's libraries).
+    /// What it cannot follow (a value read from a tensor, a file or an
+    /// object attribute set by a library) is unknown; unknown at a sink that
+    /// can run code, unpickle, load native code, start processes or write
+    /// files is an error. The message names the value and where it came
+    /// from.
+    ///
+    /// ## Why is this bad?
+    /// A gate that only reads literal keywords is walked around with
+    /// `**{"allow_pickle": True}`, a positional argument or a variable. Failing
+    /// closed on what cannot be proven keeps the static check sound on its
+    /// own.
+    ///
+    /// ## Example
+    /// ```python
+    /// flag = config_value()                    # gasguard cannot follow it
+    /// np.load(path, allow_pickle=flag)         # error: may be True
+    /// np.load(path, allow_pickle=False)        # fine
+    /// ```
+    UNPROVEN_VALUE = "P114", "unproven-value", Error, "An argument that decides whether a call runs code or writes cannot be proven safe";
+
+    /// ## What it does
+    /// Warns about a call that may reach the network depending on an argument
+    /// gasguard cannot prove (`pretrained=`, torchvision `weights=`, the
+    /// model name given to `from_pretrained`, a URL given to a reader).
+    /// Values are followed as for P114.
+    ///
+    /// ## Why is this bad?
+    /// The evaluator runs without network: a download fails the submission.
+    /// A download cannot run code by itself, so this is a warning; the
+    /// sandbox run (`--sandbox on`) settles it.
+    ///
+    /// ## Example
+    /// ```python
+    /// timm.create_model(name, pretrained=self.cfg.pretrained)   # warning
+    /// timm.create_model(name, pretrained=False)                 # fine
+    /// ```
+    UNPROVEN_NETWORK = "P115", "unproven-network", Warning, "A call may download, depending on a value gasguard cannot prove";
+
+    /// ## What it does
+    /// Notes a finding in code that never runs when the evaluator loads the
+    /// model: a function or method that nothing live calls (the module body,
+    /// `load_model`, and the model's methods are live, and so is everything
+    /// they reference by name), or a branch under a condition proven false
+    /// (`if pretrained:` where every call passes `pretrained=False`,
+    /// `if __name__ == "__main__":`). The note carries the original finding
+    /// and its code. The published policy's own rules (P101-P104) stay errors
+    /// there: the network's analyzer rejects them wherever they are.
+    ///
+    /// ## Why is this bad?
+    /// It is not, today: training helpers and download branches that never
+    /// run are common in real submissions. The note is there so that a
+    /// change that makes them reachable does not come as a surprise.
+    ///
+    /// ## Example
+    /// ```python
+    /// def train():                      # never called by load_model
+    ///     m = timm.create_model("vit_base_patch16_224", pretrained=True)  # note
+    /// ```
+    NEVER_RUNS = "P116", "never-runs", Info, "A finding in code the evaluator never runs";
 }

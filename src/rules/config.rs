@@ -253,18 +253,22 @@ declare_rules! {
     INVALID_AUDIO = "C016", "invalid-audio-settings", Error, "Audio settings do not give 96000 samples";
 
     /// ## What it does
-    /// Requires `preprocessing.normalize` to hold `mean` and `std`, each a list
-    /// of three finite numbers, every `std` non-zero.
+    /// Warns when `preprocessing.normalize` does not hold `mean` and `std`,
+    /// each a list of three finite numbers, every `std` non-zero. A
+    /// `normalize` of the wrong type (`normalize: true`) is reported under
+    /// C-wrong-type, as a warning too.
     ///
     /// ## Why is this bad?
-    /// A zero `std` divides by zero (NaN logits); the wrong length fails to
-    /// broadcast over RGB.
+    /// The evaluator does not read `normalize` (models normalise inside
+    /// `forward()`), so it cannot fail the submission; but code or people
+    /// that take it as documentation get a zero `std` (NaN logits) or a
+    /// length that does not broadcast over RGB.
     ///
     /// ## Example
     /// ```yaml
-    /// normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.0, 0.5]}   # bad
+    /// normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.0, 0.5]}   # warning
     /// ```
-    INVALID_NORMALIZE = "C017", "invalid-normalize", Error, "normalize is not three finite means and non-zero stds";
+    INVALID_NORMALIZE = "C017", "invalid-normalize", Warning, "normalize is not three finite means and non-zero stds (the evaluator ignores it)";
 
     /// ## What it does
     /// Requires `model.weights_file` to be a plain file name ending in

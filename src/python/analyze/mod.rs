@@ -1,0 +1,609 @@
+//! The policy checks on `model.py`. Every reference is judged by what it
+//! may be (the value interpreter over the scope model), not by how it is
+//! spelt; identifiers arrive NFKC-normalised from the parser, as CPython
+//! normalises them. Findings in code the evaluator never runs (functions
+//! nothing live calls, branches under a proven-false condition) become
+//! P116 notes, except the network's own published rules.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Pattern, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::config::ConfigFacts;
+use crate::diagnostic::{Diagnostic, MAX_REPEATS, Severity};
+use crate::policy::Policy;
+use crate::python::semantic::{
+    MODULE_SCOPE, NODE_CLASS, NODE_COMPREHENSION, NODE_FUNCTION, NODE_LAMBDA, ScopeId,
+    SemanticModel,
+};
+use crate::python::values::{Interpreter, Value, Values};
+use crate::rules::code as rules;
+
+mod annotations;
+mod load_model;
+mod names;
+mod paths;
+mod sinks;
+
+use names::{INTROSPECTION_BUILTINS, MODULE_LIKE_ATTRIBUTES};
+use paths::is_module_path;
+
+/// What model.py imports and calls, as written (before resolution):
+/// recorded where the checks run, so the differential test's comparison
+/// with a walk of CPython's AST shows that no import or call goes unseen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CodeInventory {
+    /// `import a.b` gives `a.b`; `from a.b import c` gives `a.b`;
+    /// relative imports keep their dots (`..x`).
+    pub imports: BTreeSet<String>,
+    /// The dotted name of every call whose callee is a name or an
+    /// attribute chain (`torch.nn.Linear`, `self.fc`, `getattr`).
+    pub calls: BTreeSet<String>,
+}
+
+/// `a.b.c` for a chain of names and attributes; `None` for anything else.
+fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => dotted(&a.value).map(|base| format!("{base}.{}", a.attr.as_str())),
+        _ => None,
+    }
+}
+
+/// Evaluation steps for the whole file. Results are remembered, so
+/// ordinary models spend a few steps per distinct name; this stops a file
+/// that makes every expression re-walk an exploding alias.
+const FILE_EVAL_BUDGET: usize = 1_000_000;
+
+/// Rules of the network's published policy: its own analyzer rejects them
+/// wherever they are, so they stay errors in code that never runs.
+const PUBLISHED_RULES: &[&str] = &["P101", "P102", "P103", "P104"];
+
+pub(crate) fn span(r: impl Ranged) -> Range<usize> {
+    let r = r.range();
+    usize::from(r.start())..usize::from(r.end())
+}
+
+/// The library paths among values (`builtins.X` for builtins).
+fn paths(values: &Values) -> Vec<String> {
+    values
+        .iter()
+        .filter_map(|v| match v {
+            Value::Lib(p) => Some(p.clone()),
+            Value::Builtin(b) => Some(format!("builtins.{b}")),
+            _ => None,
+        })
+        .collect()
+}
+
+pub struct Analyzer<'m, 'a> {
+    file: &'m str,
+    source: &'m str,
+    policy: &'m Policy,
+    model: &'m SemanticModel<'a>,
+    interp: Interpreter<'m, 'a>,
+    /// Scopes that run when the evaluator imports and uses the model.
+    live: HashSet<ScopeId>,
+    scope: ScopeId,
+    /// Inside a branch whose condition is proven false.
+    dead: usize,
+    eval_steps: usize,
+    /// Spans of expressions where a module may stand as a value: the value
+    /// of a plain name binding, the base of an attribute chain, a callee,
+    /// and the arguments of introspection builtins.
+    module_value_ok: HashSet<(usize, usize)>,
+    /// Findings stored per rule (see `report`).
+    per_rule: HashMap<&'static str, usize>,
+    pub diags: Vec<Diagnostic>,
+    pub inventory: CodeInventory,
+    reported: HashSet<(usize, &'static str)>,
+}
+
+impl<'m, 'a> Analyzer<'m, 'a> {
+    fn report(&mut self, d: Diagnostic, at: Range<usize>) {
+        // One finding per rule per place: nested chains are seen more than once.
+        if !self.reported.insert((at.start, d.rule.code)) {
+            return;
+        }
+        let never_runs = self.dead > 0 || !self.live.contains(&self.scope);
+        let d = if never_runs
+            && !PUBLISHED_RULES.contains(&d.rule.code)
+            && d.severity != Severity::Info
+        {
+            let why = if self.dead > 0 {
+                "it is under a condition that is never true when the evaluator loads the model"
+            } else {
+                "nothing the evaluator runs (the module body, load_model, the model's methods) calls it"
+            };
+            Diagnostic::new(
+                &rules::NEVER_RUNS,
+                format!(
+                    "{} [{}], in code that never runs: {why}",
+                    d.message, d.rule.code
+                ),
+            )
+            .help("remove the dead code, or make sure it stays unreachable from load_model")
+        } else {
+            d
+        };
+        // Past MAX_REPEATS of a rule, count instead of storing (memory stays
+        // flat for a file of 100,000 identical problems).
+        let stored = self.per_rule.entry(d.rule.code).or_insert(0);
+        *stored += 1;
+        if *stored > MAX_REPEATS {
+            if let Some(last) = self
+                .diags
+                .iter_mut()
+                .rev()
+                .find(|k| k.rule.code == d.rule.code)
+            {
+                last.omitted += 1;
+            }
+            return;
+        }
+        self.diags.push(d.in_file(self.file.to_string()).at(at));
+    }
+
+    /// Every value `expr` may have, reporting P111 at `at` when they cannot
+    /// all be enumerated.
+    fn resolve(&mut self, expr: &'a Expr, at: Range<usize>) -> Values {
+        if self.eval_steps > FILE_EVAL_BUDGET {
+            return vec![Value::Unknown]; // reported once, below; the file is rejected
+        }
+        self.interp.begin();
+        let values = self.interp.eval(expr, self.scope);
+        self.eval_steps += self.interp.steps.get();
+        let name = dotted(expr).unwrap_or_else(|| "this expression".into());
+        if self.eval_steps > FILE_EVAL_BUDGET {
+            self.report(
+                Diagnostic::new(&rules::UNRESOLVABLE_NAME, "model.py aliases names more than gasguard follows in one file; nothing after this point was checked")
+                    .help("refer to modules and their functions directly"),
+                at,
+            );
+        } else if self.interp.truncated.get() {
+            self.report(
+                Diagnostic::new(
+                    &rules::UNRESOLVABLE_NAME,
+                    format!("`{name}` goes through more aliases than gasguard follows"),
+                )
+                .help("refer to modules and their functions directly"),
+                at,
+            );
+        } else if self.interp.cycle.get()
+            && values
+                .iter()
+                .any(|v| matches!(v, Value::Lib(_) | Value::Builtin(_)))
+        {
+            self.report(
+                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{name}` holds a module and is rebound from itself, so what it refers to cannot be listed"))
+                    .help("give each module or function you use its own name"),
+                at,
+            );
+        }
+        values
+    }
+
+    fn allow_module_value(&mut self, expr: &Expr) {
+        let r = span(expr);
+        self.module_value_ok.insert((r.start, r.end));
+    }
+
+    /// P112 for a module, or an API whose danger depends on its arguments,
+    /// standing where its value escapes what gasguard follows.
+    fn check_escaping_value(&mut self, expr: &Expr, values: &Values) {
+        let r = span(expr);
+        if self.module_value_ok.contains(&(r.start, r.end)) {
+            return;
+        }
+        let shown = dotted(expr);
+        for p in paths(values) {
+            if is_module_path(&p) {
+                let shown = shown.clone().unwrap_or_else(|| p.clone());
+                self.report(
+                    Diagnostic::new(&rules::MODULE_AS_VALUE, format!("the module `{p}` (`{shown}`) is used as a value, where gasguard cannot follow what is reached through it"))
+                        .help("use the module's attributes directly (`torch.nn.Linear`) or give it a name (`nn = torch.nn`)"),
+                    r,
+                );
+                return;
+            }
+            let conditional = paths::apis_covering(&self.policy.apis, &p)
+                .iter()
+                .any(|(a, _)| a.when != crate::policy::ApiCondition::Always);
+            if conditional {
+                let shown = shown.clone().unwrap_or_else(|| p.clone());
+                self.report(
+                    Diagnostic::new(&rules::MODULE_AS_VALUE, format!("`{p}` (`{shown}`) is passed on as a value: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see"))
+                        .help("call it directly where you need it"),
+                    r,
+                );
+                return;
+            }
+        }
+    }
+
+    /// P113 for an assignment to, or deletion of, a library attribute.
+    fn check_library_mutation(&mut self, expr: &Expr, values: &Values) {
+        let settings = &self.policy.settings;
+        let Some(path) = paths(values).into_iter().find(|p| {
+            !p.starts_with("builtins.")
+                && !settings.iter().any(|s| crate::policy::covers(&s.name, p))
+        }) else {
+            return;
+        };
+        let shown = dotted(expr).unwrap_or_else(|| path.clone());
+        self.report(
+            Diagnostic::new(&rules::LIBRARY_MUTATION, format!("`{shown}` changes `{path}`, part of a library the evaluator also uses"))
+                .help("keep changes inside your own classes (subclass, or wrap the function in your module)"),
+            span(expr),
+        );
+    }
+
+    fn enter(&mut self, start: ruff_text_size::TextSize, node: u8) -> ScopeId {
+        let saved = self.scope;
+        if let Some(s) = self.model.scope_of(start, node) {
+            self.scope = s;
+        }
+        saved
+    }
+
+    fn visit_body_in(&mut self, scope_start: ruff_text_size::TextSize, node: u8, body: &'a [Stmt]) {
+        let saved = self.enter(scope_start, node);
+        let dead = std::mem::take(&mut self.dead);
+        for s in body {
+            self.visit_stmt(s);
+        }
+        self.dead = dead;
+        self.scope = saved;
+    }
+
+    /// Visits `body` knowing whether its condition may hold.
+    fn visit_branch(&mut self, may_run: bool, body: &'a [Stmt]) {
+        if !may_run {
+            self.dead += 1;
+        }
+        for s in body {
+            self.visit_stmt(s);
+        }
+        if !may_run {
+            self.dead -= 1;
+        }
+    }
+
+    fn truth(&mut self, test: &'a Expr) -> Option<bool> {
+        self.interp.begin();
+        let t = self.interp.truth(test, self.scope, 0);
+        self.eval_steps += self.interp.steps.get();
+        t
+    }
+
+    fn visit_parameters_outer(&mut self, p: &'a ast::Parameters) {
+        for param in p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs) {
+            if let Some(d) = &param.default {
+                self.visit_expr(d);
+            }
+            if let Some(a) = &param.parameter.annotation {
+                self.visit_annotation(a);
+            }
+        }
+        for v in p.vararg.iter().chain(&p.kwarg) {
+            if let Some(a) = &v.annotation {
+                self.visit_annotation(a);
+            }
+        }
+    }
+
+    fn visit_comprehension_scope(
+        &mut self,
+        node: &'a Expr,
+        generators: &'a [ast::Comprehension],
+        elts: &[&'a Expr],
+    ) {
+        let Some(first) = generators.first() else {
+            return;
+        };
+        self.visit_expr(&first.iter);
+        let saved = self.enter(node.range().start(), NODE_COMPREHENSION);
+        for (i, g) in generators.iter().enumerate() {
+            if i > 0 {
+                self.visit_expr(&g.iter);
+            }
+            self.visit_expr(&g.target);
+            for c in &g.ifs {
+                self.visit_expr(c);
+            }
+        }
+        for e in elts {
+            self.visit_expr(e);
+        }
+        self.scope = saved;
+    }
+}
+
+impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(i) => {
+                for alias in &i.names {
+                    self.inventory.imports.insert(alias.name.to_string());
+                    self.check_import_path(alias.name.as_str(), span(alias));
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                let at = span(stmt);
+                self.inventory.imports.insert(format!(
+                    "{}{}",
+                    ".".repeat(i.level as usize),
+                    i.module.as_ref().map_or("", |m| m.as_str())
+                ));
+                if i.level > 0 {
+                    self.report(
+                        Diagnostic::new(
+                            &rules::RELATIVE_OR_STAR_IMPORT,
+                            "relative import: model.py is imported alone, not as part of a package",
+                        )
+                        .help("move the code into model.py"),
+                        at,
+                    );
+                    return;
+                }
+                let module = i.module.as_ref().map_or("", |m| m.as_str());
+                if module == "__future__" {
+                    return;
+                }
+                if i.names.iter().any(|a| a.name.as_str() == "*") {
+                    self.report(
+                        Diagnostic::new(
+                            &rules::RELATIVE_OR_STAR_IMPORT,
+                            format!("`from {module} import *` binds names nobody can review"),
+                        )
+                        .help("import the names you use"),
+                        at.clone(),
+                    );
+                }
+                self.check_import_path(module, at.clone());
+                if self.policy.is_allowed_module(module) {
+                    for alias in &i.names {
+                        let full = format!("{module}.{}", alias.name.as_str());
+                        if self.policy.blocked_module(&full).is_some() {
+                            self.check_import_path(&full, span(alias));
+                        } else {
+                            self.check_module_path(&full, span(alias));
+                        }
+                        self.check_attribute_name(alias.name.as_str(), span(alias));
+                    }
+                }
+            }
+            Stmt::Assign(a) => {
+                if a.targets.iter().all(|t| matches!(t, Expr::Name(_))) {
+                    self.allow_module_value(&a.value);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AnnAssign(a) => {
+                if let (Expr::Name(_), Some(v)) = (a.target.as_ref(), &a.value) {
+                    self.allow_module_value(v);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::FunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.visit_decorator(d);
+                }
+                self.visit_parameters_outer(&f.parameters);
+                if let Some(r) = &f.returns {
+                    self.visit_annotation(r);
+                }
+                self.check_identifier(f.name.as_str(), span(&f.name));
+                let saved = self.enter(f.range().start(), NODE_FUNCTION);
+                if let Some(tp) = &f.type_params {
+                    self.visit_type_params(tp);
+                }
+                self.scope = saved;
+                self.visit_body_in(f.range().start(), NODE_FUNCTION, &f.body);
+            }
+            Stmt::ClassDef(c) => {
+                for d in &c.decorator_list {
+                    self.visit_decorator(d);
+                }
+                if let Some(args) = &c.arguments {
+                    self.visit_arguments(args);
+                }
+                self.check_identifier(c.name.as_str(), span(&c.name));
+                let saved = self.enter(c.range().start(), NODE_CLASS);
+                if let Some(tp) = &c.type_params {
+                    self.visit_type_params(tp);
+                }
+                // A class body binds class attributes: tracked like names.
+                for s in &c.body {
+                    if let Stmt::Assign(a) = s {
+                        self.allow_module_value(&a.value);
+                    }
+                }
+                self.scope = saved;
+                self.visit_body_in(c.range().start(), NODE_CLASS, &c.body);
+            }
+            Stmt::If(i) => {
+                self.visit_expr(&i.test);
+                let t = self.truth(&i.test);
+                let mut earlier_may_hold = t != Some(true);
+                self.visit_branch(t != Some(false), &i.body);
+                for clause in &i.elif_else_clauses {
+                    match &clause.test {
+                        Some(test) => {
+                            self.visit_expr(test);
+                            let ct = self.truth(test);
+                            self.visit_branch(earlier_may_hold && ct != Some(false), &clause.body);
+                            earlier_may_hold &= ct != Some(true);
+                        }
+                        None => self.visit_branch(earlier_may_hold, &clause.body),
+                    }
+                }
+            }
+            Stmt::While(w) => {
+                self.visit_expr(&w.test);
+                let t = self.truth(&w.test);
+                self.visit_branch(t != Some(false), &w.body);
+                for s in &w.orelse {
+                    self.visit_stmt(s);
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_annotation(&mut self, expr: &'a Expr) {
+        if let Expr::StringLiteral(s) = expr {
+            self.check_string_annotation(s.value.to_str(), span(expr), 0);
+        }
+        self.visit_expr(expr);
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a Pattern) {
+        if let Pattern::MatchClass(c) = pattern {
+            // `case C(attr=p)` reads `subject.attr`.
+            for k in &c.arguments.keywords {
+                self.check_attribute_name(k.attr.as_str(), span(&k.attr));
+            }
+        }
+        visitor::walk_pattern(self, pattern);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Name(n) => {
+                self.check_identifier(n.id.as_str(), span(n));
+                if n.ctx == ast::ExprContext::Load {
+                    let lookup = self.model.lookup(self.scope, n.id.as_str());
+                    if lookup.scopes.is_empty() && !lookup.builtin {
+                        self.report(
+                            Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{}` is bound nowhere in model.py and is not a builtin", n.id))
+                                .help("define it, or import it; a name that exists only at run time can be anything"),
+                            span(n),
+                        );
+                    }
+                    let values = self.resolve(expr, span(n));
+                    self.check_escaping_value(expr, &values);
+                    for path in paths(&values) {
+                        self.check_path(&path, span(n));
+                    }
+                }
+            }
+            Expr::Attribute(a) => {
+                let attr = a.attr.as_str();
+                self.check_attribute_name(attr, span(&a.attr));
+                let values = self.resolve(expr, span(expr));
+                if a.ctx == ast::ExprContext::Load {
+                    self.check_escaping_value(expr, &values);
+                    // Judged by name whatever the receiver, called or only
+                    // referenced (`w = p.write_text; w("x")`).
+                    if let Some(m) = self.policy.methods.iter().find(|m| m.name == attr).cloned() {
+                        self.report(
+                            Diagnostic::new(&rules::DANGEROUS_API, format!("`.{attr}`: {}", m.reason))
+                                .help("the model must not change the file system or reach outside the submission"),
+                            span(expr),
+                        );
+                    }
+                } else {
+                    self.check_library_mutation(expr, &values);
+                }
+                if MODULE_LIKE_ATTRIBUTES.contains(&attr) {
+                    self.interp.begin();
+                    let receiver = self.interp.eval(&a.value, self.scope);
+                    if !receiver.iter().any(|v| matches!(v, Value::Lib(_))) {
+                        self.report(
+                            Diagnostic::new(&rules::MODULE_VIA_ATTRIBUTE, format!("`.{attr}` on a value gasguard cannot resolve reads like the module `{attr}`"))
+                                .help("rename the attribute; reaching a module through an object's attributes is how the policy is evaded"),
+                            span(&a.attr),
+                        );
+                    }
+                }
+                for path in paths(&values) {
+                    self.check_path(&path, span(expr));
+                }
+                // The base is checked link by link; as a chain's base a
+                // module is not an escaping value.
+                self.allow_module_value(&a.value);
+                self.visit_expr(&a.value);
+            }
+            Expr::Named(n) => {
+                if matches!(n.target.as_ref(), Expr::Name(_)) {
+                    self.allow_module_value(&n.value);
+                }
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Call(c) => {
+                if let Some(name) = dotted(&c.func) {
+                    self.inventory.calls.insert(name);
+                }
+                self.allow_module_value(&c.func);
+                let callees = self.resolve(&c.func, span(&*c.func));
+                if callees.iter().any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(&b.as_str()))) {
+                    for arg in &c.arguments.args {
+                        self.allow_module_value(arg);
+                    }
+                }
+                self.check_call_conditions(c, &callees);
+                self.check_method_call(c, self.scope);
+                self.check_format_string(c);
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Lambda(l) => {
+                if let Some(p) = &l.parameters {
+                    self.visit_parameters_outer(p);
+                }
+                let saved = self.enter(l.range().start(), NODE_LAMBDA);
+                self.visit_expr(&l.body);
+                self.scope = saved;
+            }
+            Expr::ListComp(c) => self.visit_comprehension_scope(expr, &c.generators, &[&c.elt]),
+            Expr::SetComp(c) => self.visit_comprehension_scope(expr, &c.generators, &[&c.elt]),
+            Expr::Generator(c) => self.visit_comprehension_scope(expr, &c.generators, &[&c.elt]),
+            Expr::DictComp(c) => {
+                let elts: Vec<&Expr> = c.key.as_deref().into_iter().chain([&*c.value]).collect();
+                self.visit_comprehension_scope(expr, &c.generators, &elts);
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+/// Runs every AST check.
+pub fn analyze(
+    file: &str,
+    source: &str,
+    module: &ast::ModModule,
+    policy: &Policy,
+    facts: &ConfigFacts,
+) -> (Vec<Diagnostic>, CodeInventory) {
+    let model = SemanticModel::build(module);
+    // First pass: what runs, with every call site counted; then the values
+    // the analysis uses count only call sites in code that runs.
+    let live = Interpreter::new(&model, facts, None).reachable_scopes();
+    let interp = Interpreter::new(&model, facts, Some(live.clone()));
+    let mut a = Analyzer {
+        file,
+        source,
+        policy,
+        model: &model,
+        interp,
+        live,
+        scope: MODULE_SCOPE,
+        dead: 0,
+        eval_steps: 0,
+        module_value_ok: HashSet::new(),
+        per_rule: HashMap::new(),
+        diags: Vec::new(),
+        inventory: CodeInventory::default(),
+        reported: HashSet::new(),
+    };
+    for stmt in &module.body {
+        a.visit_stmt(stmt);
+    }
+    a.scope = MODULE_SCOPE;
+    a.check_load_model(module, facts);
+    a.check_module_statements(module);
+    (a.diags, a.inventory)
+}

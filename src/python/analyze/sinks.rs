@@ -1,0 +1,500 @@
+//! Calls of policy APIs whose danger depends on their arguments, judged on
+//! the arguments' abstract values, bound to the API's real parameters.
+
+use std::ops::Range;
+
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+
+use super::paths::{api_signature, apis_covering};
+use super::{Analyzer, span};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::policy::ApiCondition;
+use crate::python::semantic::ScopeId;
+use crate::python::values::{Value, Values};
+use crate::rules::code as rules;
+
+/// How one condition came out on a call's abstract arguments.
+enum Verdict {
+    Safe,
+    /// Made safe enough by an argument, with a warning that says why not fully.
+    Softened(String),
+    /// Proven to meet the condition: why.
+    Proven(String),
+    /// Not proven either way: which value could not be proven and why.
+    Unproven(String),
+}
+
+/// Where a parameter of an API gets its value in one call.
+enum Arg<'a> {
+    Given(&'a Expr),
+    /// A `*args` or `**mapping` unpacking that may set it.
+    Unpacked(&'a Expr),
+    Missing,
+}
+
+/// Finds the argument for parameter `name` of the API at `path`, using its
+/// generated signature; without one, `positional` is the position the
+/// parameter conventionally has (the first argument of a loader), else it
+/// is taken as keyword-only.
+fn argument<'a>(
+    call: &'a ast::ExprCall,
+    path: &str,
+    name: &str,
+    positional: Option<usize>,
+) -> Arg<'a> {
+    // From the signature when it names the parameter before any `*`;
+    // else the conventional position (a signature of `*args, **kwargs`
+    // says nothing).
+    let from_signature = api_signature(path).and_then(|sig| {
+        sig.split(',')
+            .take_while(|p| !p.starts_with('*'))
+            .position(|p| p == name)
+    });
+    let slot = from_signature.or(positional);
+    let mut position = 0;
+    for a in call.arguments.args.iter() {
+        if let Expr::Starred(s) = a {
+            if slot.is_some_and(|slot| slot >= position) {
+                return Arg::Unpacked(&s.value);
+            }
+            break;
+        }
+        if Some(position) == slot {
+            return Arg::Given(a);
+        }
+        position += 1;
+    }
+    for k in &call.arguments.keywords {
+        match &k.arg {
+            Some(a) if a.as_str() == name => return Arg::Given(&k.value),
+            None => return Arg::Unpacked(&k.value),
+            _ => {}
+        }
+    }
+    Arg::Missing
+}
+
+fn line_of(source_offset: usize, text: &str) -> usize {
+    text[..source_offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn is_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    [
+        "http://", "https://", "ftp://", "rtsp://", "rtmp://", "s3://", "gs://", "hf://",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+}
+
+/// A string prefix that could still grow into a URL.
+fn may_become_url(prefix: &str) -> bool {
+    let lower = prefix.to_ascii_lowercase();
+    is_url(&lower)
+        || [
+            "http://", "https://", "ftp://", "rtsp://", "rtmp://", "s3://", "gs://", "hf://",
+        ]
+        .iter()
+        .any(|p| p.starts_with(&lower))
+}
+
+fn looks_local(s: &str) -> bool {
+    s.starts_with("./") || s.starts_with("../") || s.starts_with('/')
+}
+
+fn describe_all(values: &Values) -> String {
+    let mut d: Vec<String> = values.iter().map(Value::describe).collect();
+    d.dedup();
+    d.join(" or ")
+}
+
+impl<'m, 'a> Analyzer<'m, 'a> {
+    /// The abstract values of parameter `name` in this call (None: not passed).
+    fn arg_values(
+        &self,
+        call: &'a ast::ExprCall,
+        path: &str,
+        name: &str,
+        positional: Option<usize>,
+    ) -> Option<(Values, String)> {
+        let scope = self.scope;
+        match argument(call, path, name, positional) {
+            Arg::Given(e) => {
+                self.interp.begin();
+                let line = line_of(usize::from(e.range().start()), self.source);
+                Some((self.interp.eval(e, scope), format!("passed at line {line}")))
+            }
+            Arg::Unpacked(e) => {
+                self.interp.begin();
+                let line = line_of(usize::from(e.range().start()), self.source);
+                let v = self.interp.unpacked(e, name, scope, 0);
+                if v.is_empty() {
+                    None // a dict literal without that key
+                } else {
+                    Some((v, format!("unpacked at line {line}")))
+                }
+            }
+            Arg::Missing => None,
+        }
+    }
+
+    fn judge_flag(&self, call: &'a ast::ExprCall, path: &str, name: &str) -> Verdict {
+        let Some((values, origin)) = self.arg_values(call, path, name, None) else {
+            return Verdict::Safe;
+        };
+        let truths: Vec<Option<bool>> = values.iter().map(Value::truth).collect();
+        if truths.iter().all(|t| *t == Some(false)) {
+            return Verdict::Safe;
+        }
+        if let Some(v) = values.iter().find(|v| v.truth() == Some(true)) {
+            return Verdict::Proven(format!(
+                "is called with `{name}` = {} ({origin})",
+                v.describe()
+            ));
+        }
+        Verdict::Unproven(format!(
+            "`{name}` may be {} ({origin})",
+            describe_all(&values)
+        ))
+    }
+
+    fn judge(&self, when: &ApiCondition, call: &'a ast::ExprCall, path: &str) -> Verdict {
+        match when {
+            ApiCondition::Always => Verdict::Proven("is used".into()),
+            ApiCondition::KwargTrue(k) | ApiCondition::KwargNotFalse(k) => {
+                self.judge_flag(call, path, k)
+            }
+            ApiCondition::UnlessTrue(k) => match self.arg_values(call, path, k, None) {
+                Some((values, origin)) if values.iter().all(|v| v.truth() == Some(true)) => {
+                    Verdict::Softened(format!("is called with `{k}` = True ({origin})"))
+                }
+                Some((values, origin)) => Verdict::Proven(format!(
+                    "is called with `{k}` = {} ({origin})",
+                    describe_all(&values)
+                )),
+                None => Verdict::Proven(format!("is called without `{k}=True`")),
+            },
+            ApiCondition::Workers => match self.arg_values(call, path, "num_workers", None) {
+                None => Verdict::Safe,
+                Some((values, origin)) => {
+                    if values.iter().all(|v| v.truth() == Some(false)) {
+                        Verdict::Safe
+                    } else if let Some(v) = values.iter().find(|v| v.truth() == Some(true)) {
+                        Verdict::Proven(format!(
+                            "is called with {} worker processes ({origin})",
+                            v.describe()
+                        ))
+                    } else {
+                        Verdict::Unproven(format!(
+                            "`num_workers` may be {} ({origin})",
+                            describe_all(&values)
+                        ))
+                    }
+                }
+            },
+            ApiCondition::UrlArgument => {
+                let first = api_signature(path)
+                    .and_then(|s| s.split(',').next())
+                    .filter(|p| !p.starts_with('*'))
+                    .unwrap_or("");
+                let Some((values, origin)) = self.arg_values(call, path, first, Some(0)) else {
+                    return Verdict::Safe;
+                };
+                let mut unproven = Vec::new();
+                for v in &values {
+                    match v {
+                        Value::Str { text, exact: true } if is_url(text) => {
+                            return Verdict::Proven(format!("opens the URL {text:?} ({origin})"));
+                        }
+                        Value::Str { text, exact: false } if is_url(text) => {
+                            return Verdict::Proven(format!(
+                                "opens a URL starting {text:?} ({origin})"
+                            ));
+                        }
+                        Value::Str { exact: true, .. }
+                        | Value::LocalStr
+                        | Value::LocalPath
+                        | Value::Path
+                        | Value::Bytes => {}
+                        Value::Str { text, exact: false } if !may_become_url(text) => {}
+                        other => unproven.push(other.clone()),
+                    }
+                }
+                if unproven.is_empty() {
+                    Verdict::Safe
+                } else {
+                    Verdict::Unproven(format!(
+                        "its source may be {} ({origin}), a URL",
+                        describe_all(&unproven)
+                    ))
+                }
+            }
+            ApiCondition::RemoteSource => {
+                if !path.ends_with(".from_pretrained") {
+                    return Verdict::Safe;
+                }
+                if let Some((local, _)) = self.arg_values(call, path, "local_files_only", None)
+                    && local.iter().all(|v| v.truth() == Some(true))
+                {
+                    return Verdict::Safe;
+                }
+                let Some((values, origin)) =
+                    self.arg_values(call, path, "pretrained_model_name_or_path", Some(0))
+                else {
+                    return Verdict::Safe;
+                };
+                let mut unproven = Vec::new();
+                for v in &values {
+                    match v {
+                        Value::LocalStr | Value::LocalPath | Value::Path => {}
+                        Value::Str { text, exact: true } if looks_local(text) => {}
+                        Value::Str { text, exact: false } if looks_local(text) => {}
+                        Value::Str { text, exact: true } => {
+                            return Verdict::Proven(format!(
+                                "loads {text:?}, a Hub name, without local_files_only=True ({origin})"
+                            ));
+                        }
+                        other => unproven.push(other.clone()),
+                    }
+                }
+                if unproven.is_empty() {
+                    Verdict::Safe
+                } else {
+                    Verdict::Unproven(format!(
+                        "the model to load may be {} ({origin}): a Hub name would be downloaded",
+                        describe_all(&unproven)
+                    ))
+                }
+            }
+            ApiCondition::WriteMode => {
+                let Some((values, origin)) = self.arg_values(call, path, "mode", Some(1)) else {
+                    return Verdict::Safe;
+                };
+                let mut unproven = Vec::new();
+                for v in &values {
+                    match v {
+                        Value::Str { text, exact: true } if text.contains(['w', 'a', 'x', '+']) => {
+                            return Verdict::Proven(format!(
+                                "opens a file in mode {text:?} ({origin})"
+                            ));
+                        }
+                        Value::Str { exact: true, .. } => {}
+                        other => unproven.push(other.clone()),
+                    }
+                }
+                if unproven.is_empty() {
+                    Verdict::Safe
+                } else {
+                    Verdict::Unproven(format!(
+                        "its mode may be {} ({origin})",
+                        describe_all(&unproven)
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Judges a call's conditional policy APIs on its abstract arguments.
+    pub(super) fn check_call_conditions(&mut self, call: &'a ast::ExprCall, callees: &Values) {
+        let at = span(call);
+        for callee in callees {
+            let path = match callee {
+                Value::Lib(p) => p.clone(),
+                Value::Builtin(b) => format!("builtins.{b}"),
+                _ => continue,
+            };
+            let conditional: Vec<_> = apis_covering(&self.policy.apis, &path)
+                .into_iter()
+                .filter(|(a, _)| a.when != ApiCondition::Always)
+                .map(|(a, spelt)| (a.clone(), spelt))
+                .collect();
+            for (api, spelt) in conditional {
+                let is_open = api.name == "open";
+                match self.judge(&api.when, call, &spelt) {
+                    Verdict::Safe => {}
+                    Verdict::Softened(why) => self.report(
+                        Diagnostic::new(&rules::DANGEROUS_API, format!("`{path}` {why}: {}", api.reason))
+                            .severity(Severity::Warning)
+                            .help("ship the weights as safetensors and load them with safetensors.torch.load_file"),
+                        at.clone(),
+                    ),
+                    Verdict::Proven(why) if is_open => self.report(
+                        Diagnostic::new(&rules::OPEN_CALL, format!("open() {why}: {}", api.reason))
+                            .severity(Severity::Error)
+                            .help("the model must not write files; read-only access needs a literal mode such as \"r\""),
+                        at.clone(),
+                    ),
+                    Verdict::Proven(why) => self.report(
+                        Diagnostic::new(&rules::DANGEROUS_API, format!("`{path}` {why}: {}", api.reason))
+                            .help("build the model from files inside the submission (weights in the safetensors file)"),
+                        at.clone(),
+                    ),
+                    Verdict::Unproven(why) if is_open => self.report(
+                        Diagnostic::new(&rules::OPEN_CALL, format!("open(): {why}; {}", api.reason))
+                            .severity(Severity::Error)
+                            .help("the model must not write files; read-only access needs a literal mode such as \"r\""),
+                        at.clone(),
+                    ),
+                    Verdict::Unproven(why) => {
+                        let (rule, help) = if api.unproven_warns {
+                            (&rules::UNPROVEN_NETWORK, "the sandbox run will confirm it; make the value a literal (or local_files_only=True) to settle it statically")
+                        } else {
+                            (&rules::UNPROVEN_VALUE, "pass a literal value, so that what the call does can be read from the file")
+                        };
+                        self.report(
+                            Diagnostic::new(rule, format!("`{path}`: {why}; {}", api.reason)).help(help),
+                            at.clone(),
+                        );
+                    }
+                }
+            }
+            if path == "builtins.open"
+                && matches!(
+                    self.judge(&ApiCondition::WriteMode, call, &path),
+                    Verdict::Safe
+                )
+            {
+                self.report(
+                    Diagnostic::new(&rules::OPEN_CALL, "open() reads a file")
+                        .help("fine for a config.json inside the submission; the sandbox allows nothing else"),
+                    at.clone(),
+                );
+            }
+        }
+    }
+
+    /// Methods judged by their receiver: `pathlib.Path` writes, renames and
+    /// deletes; `.open(mode)` of any receiver by its mode.
+    pub(super) fn check_method_call(&mut self, call: &'a ast::ExprCall, scope: ScopeId) {
+        let Expr::Attribute(a) = call.func.as_ref() else {
+            return;
+        };
+        let method = a.attr.as_str();
+        self.interp.begin();
+        let receiver = self.interp.eval(&a.value, scope);
+        let is_path = receiver
+            .iter()
+            .any(|v| matches!(v, Value::Path | Value::LocalPath));
+        const PATH_CHANGES: &[&str] = &[
+            "rename",
+            "replace",
+            "touch",
+            "mkdir",
+            "symlink_to",
+            "hardlink_to",
+            "write_text",
+            "write_bytes",
+            "unlink",
+            "rmdir",
+            "chmod",
+            "lchmod",
+        ];
+        if is_path && PATH_CHANGES.contains(&method) {
+            self.report(
+                Diagnostic::new(
+                    &rules::DANGEROUS_API,
+                    format!("`Path.{method}()` changes the file system"),
+                )
+                .help("the model must not write, move or delete files"),
+                span(call),
+            );
+        }
+        if method == "open"
+            && !receiver
+                .iter()
+                .any(|v| matches!(v, Value::Lib(_) | Value::Builtin(_)))
+        {
+            // A positional argument may be a path (`Image.open(p)`) on an
+            // untyped receiver: there only a literal mode counts.
+            let first_is_mode =
+                |e: &Expr| matches!(e, Expr::StringLiteral(m) if is_open_mode(m.value.to_str()));
+            let mode_expr = match (call.arguments.args.first(), keyword(call, "mode")) {
+                (_, Some(k)) => Some(k),
+                (Some(p), None) if is_path || first_is_mode(p) => Some(p),
+                _ => None,
+            };
+            let Some(mode_expr) = mode_expr else { return };
+            self.interp.begin();
+            let values = self.interp.eval(mode_expr, scope);
+            let why = if let Some(Value::Str { text, .. }) = values
+                .iter()
+                .find(|v| matches!(v, Value::Str { text, exact: true } if text.contains(['w', 'a', 'x', '+'])))
+            {
+                Some(format!("opens a file in mode {text:?}"))
+            } else if values.iter().all(|v| matches!(v, Value::Str { exact: true, .. })) {
+                None
+            } else {
+                Some("opens a file in a mode that is not a literal".to_string())
+            };
+            if let Some(why) = why {
+                self.report(
+                    Diagnostic::new(&rules::OPEN_CALL, format!(".open() {why}: writes files outside the submission"))
+                        .severity(Severity::Error)
+                        .help("the model must not write files; read-only access needs a literal mode such as \"r\""),
+                    span(call),
+                );
+            }
+        }
+    }
+
+    pub(super) fn check_format_string(&mut self, call: &'a ast::ExprCall) {
+        let Expr::Attribute(a) = call.func.as_ref() else {
+            return;
+        };
+        let method = a.attr.as_str();
+        // "{0.__class__}".format(x): attribute access hidden in a format string.
+        if (method == "format" || method == "format_map")
+            && let Expr::StringLiteral(s) = a.value.as_ref()
+        {
+            let text = s.value.to_str();
+            if let Some(attr) = format_field_attributes(text).into_iter().find(|f| {
+                !super::names::dunder_allowed(f)
+                    || super::names::INTROSPECTION_ATTRIBUTES.contains(&f.as_str())
+            }) {
+                let at: Range<usize> = span(a.value.as_ref());
+                self.report(
+                    Diagnostic::new(&rules::DUNDER_ACCESS, format!("the format string reads the attribute `{attr}`"))
+                        .help("format fields can walk attributes like code does; pass the values you need instead"),
+                    at,
+                );
+            }
+        }
+    }
+}
+
+fn keyword<'e>(call: &'e ast::ExprCall, name: &str) -> Option<&'e Expr> {
+    call.arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+        .map(|k| &k.value)
+}
+
+/// A literal file mode as `open` accepts it ("r", "wb", "a+", "rt"...).
+fn is_open_mode(m: &str) -> bool {
+    !m.is_empty() && m.len() <= 4 && m.chars().all(|c| "rwxabt+".contains(c))
+}
+
+/// Attribute names read by `str.format` replacement fields (`{0.a.b[1]}` → a, b).
+fn format_field_attributes(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '{' {
+            continue;
+        }
+        if chars.peek() == Some(&'{') {
+            chars.next();
+            continue;
+        }
+        let field: String = chars
+            .by_ref()
+            .take_while(|&c| c != '}' && c != '!' && c != ':')
+            .collect();
+        for part in field.split('.').skip(1) {
+            out.push(part.split('[').next().unwrap_or("").to_string());
+        }
+    }
+    out
+}

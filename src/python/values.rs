@@ -1,0 +1,1039 @@
+//! What each expression of `model.py` may be: a small abstract interpreter
+//! over the scope model. Values are followed the way Python would follow
+//! them: names through every live binding, attributes of modules and of the
+//! file's own classes, calls of the file's own functions (their returns),
+//! and parameters from every call site that can run (closed world: model.py
+//! is called only by itself and by the evaluator). What cannot be followed
+//! is `Unknown`; the rules decide what an unknown means at each sink.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+
+use super::semantic::{
+    BindingKind, ClassId, FuncId, Guard, MODULE_SCOPE, ParamKind, ScopeId, ScopeKind, SemanticModel,
+};
+use crate::config::ConfigFacts;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    /// A module, or an object inside one, by dotted path (`torch.hub.load`).
+    Lib(String),
+    /// A builtin, by name.
+    Builtin(String),
+    Function(FuncId),
+    Class(ClassId),
+    Instance(ClassId),
+    /// A string: its whole text when `exact`, else a known prefix.
+    Str {
+        text: String,
+        exact: bool,
+    },
+    /// A string naming a file inside the submission (the weights path
+    /// `load_model` receives, and strings derived from it).
+    LocalStr,
+    /// A `pathlib.Path` inside the submission (`Path(weights_path).parent`).
+    LocalPath,
+    /// A `pathlib.Path` not known to be inside the submission.
+    Path,
+    Bool(bool),
+    Int(i64),
+    Float,
+    None,
+    Bytes,
+    /// A dict literal, by its start offset and scope (keys stay readable).
+    Dict(u32, ScopeId),
+    Unknown,
+}
+
+impl Value {
+    /// Python truthiness when it follows from the value alone.
+    pub fn truth(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::Int(i) => Some(*i != 0),
+            Value::None => Some(false),
+            Value::Str { text, exact } => {
+                if *exact {
+                    Some(!text.is_empty())
+                } else if text.is_empty() {
+                    None
+                } else {
+                    Some(true)
+                }
+            }
+            Value::Function(_)
+            | Value::Class(_)
+            | Value::LocalStr
+            | Value::LocalPath
+            | Value::Path => Some(true),
+            _ => None,
+        }
+    }
+
+    /// A short description for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Lib(p) => format!("`{p}`"),
+            Value::Builtin(n) => format!("the builtin `{n}`"),
+            Value::Function(_) => "a function of model.py".into(),
+            Value::Class(_) => "a class of model.py".into(),
+            Value::Instance(_) => "an instance of a class of model.py".into(),
+            Value::Str { text, exact: true } => format!("{text:?}"),
+            Value::Str { text, exact: false } if text.is_empty() => "a string".into(),
+            Value::Str { text, .. } => format!("a string starting {text:?}"),
+            Value::LocalStr => "a file name inside the submission".into(),
+            Value::LocalPath => "a path inside the submission".into(),
+            Value::Path => "a path".into(),
+            Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+            Value::Int(i) => i.to_string(),
+            Value::Float => "a number".into(),
+            Value::None => "None".into(),
+            Value::Bytes => "bytes".into(),
+            Value::Dict(..) => "a dict".into(),
+            Value::Unknown => "a value gasguard cannot follow".into(),
+        }
+    }
+}
+
+pub type Values = Vec<Value>;
+
+fn one(v: Value) -> Values {
+    vec![v]
+}
+
+fn normalize(mut v: Values) -> Values {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Bounds of evaluation; past them the result is truncated (P111).
+const MAX_DEPTH: usize = 64;
+/// Steps for one top-level evaluation.
+const EVAL_BUDGET: usize = 2_000;
+/// Possible values of one name.
+pub const MAX_VALUES: usize = 256;
+
+/// Constructors of `pathlib` paths.
+const PATH_TYPES: &[&str] = &[
+    "pathlib.Path",
+    "pathlib.PurePath",
+    "pathlib.PosixPath",
+    "pathlib.PurePosixPath",
+];
+/// Path methods that return a path derived from the receiver.
+const PATH_DERIVING: &[&str] = &[
+    "joinpath",
+    "with_name",
+    "with_suffix",
+    "with_stem",
+    "resolve",
+    "absolute",
+    "relative_to",
+];
+/// String methods that return a string derived from the receiver.
+const STR_DERIVING: &[&str] = &[
+    "replace",
+    "strip",
+    "rstrip",
+    "lstrip",
+    "format",
+    "lower",
+    "upper",
+    "removesuffix",
+    "removeprefix",
+];
+/// Decorators that call the function as it is called (or only with `self`).
+const TRANSPARENT_DECORATORS: &[&str] = &[
+    "builtins.staticmethod",
+    "builtins.classmethod",
+    "builtins.property",
+    "torch.no_grad",
+    "torch.inference_mode",
+    "torch.enable_grad",
+    "torch.autocast",
+    "torch.cuda.amp.autocast",
+    "torch.amp.autocast",
+    "torch.jit.ignore",
+    "torch.jit.unused",
+    "functools.cache",
+    "functools.lru_cache",
+    "functools.cached_property",
+];
+
+/// Where an argument of a call comes from for one parameter.
+pub enum Argument<'a> {
+    Given(&'a Expr),
+    /// Possibly set by a `*args` or `**mapping` unpacking gasguard cannot list.
+    Unpacked(&'a Expr),
+    Missing,
+}
+
+pub struct Interpreter<'m, 'a> {
+    pub model: &'m SemanticModel<'a>,
+    facts: &'m ConfigFacts,
+    /// Scopes whose calls count as call sites (None: all of them).
+    live_scopes: Option<HashSet<ScopeId>>,
+    names: RefCell<HashMap<(ScopeId, String), Values>>,
+    params: RefCell<HashMap<(FuncId, usize), Values>>,
+    active: RefCell<HashSet<(ScopeId, String)>>,
+    /// Names with more values than gasguard follows.
+    too_many: RefCell<HashSet<(ScopeId, String)>>,
+    active_params: RefCell<HashSet<(FuncId, usize)>>,
+    dicts: RefCell<HashMap<u32, &'a ast::ExprDict>>,
+    /// Call sites of each function: (call index, arguments shifted by a bound `self`).
+    call_targets: RefCell<Option<HashMap<FuncId, Vec<(usize, usize)>>>>,
+    computing_targets: Cell<bool>,
+    escaped: HashSet<FuncId>,
+    pub steps: Cell<usize>,
+    pub truncated: Cell<bool>,
+    pub cycle: Cell<bool>,
+}
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    pub fn new(
+        model: &'m SemanticModel<'a>,
+        facts: &'m ConfigFacts,
+        live_scopes: Option<HashSet<ScopeId>>,
+    ) -> Self {
+        let mut it = Interpreter {
+            model,
+            facts,
+            live_scopes,
+            names: RefCell::default(),
+            params: RefCell::default(),
+            active: RefCell::default(),
+            too_many: RefCell::default(),
+            active_params: RefCell::default(),
+            dicts: RefCell::default(),
+            call_targets: RefCell::new(None),
+            computing_targets: Cell::new(false),
+            escaped: HashSet::new(),
+            steps: Cell::new(0),
+            truncated: Cell::new(false),
+            cycle: Cell::new(false),
+        };
+        // Parameters read while escapes and call targets are being worked
+        // out are taken as unknown; nothing read then is remembered.
+        it.computing_targets.set(true);
+        it.escaped = it.escaped_functions();
+        it.computing_targets.set(false);
+        it.names.borrow_mut().clear();
+        it.params.borrow_mut().clear();
+        it
+    }
+
+    /// Starts a top-level evaluation: resets the per-evaluation budget.
+    pub fn begin(&self) {
+        self.steps.set(0);
+        self.truncated.set(false);
+        self.cycle.set(false);
+    }
+
+    fn step(&self, depth: usize) -> bool {
+        self.steps.set(self.steps.get() + 1);
+        if depth > MAX_DEPTH || self.steps.get() > EVAL_BUDGET {
+            self.truncated.set(true);
+            return false;
+        }
+        true
+    }
+
+    /// The top-level `load_model` function, if any.
+    pub fn load_model(&self) -> Option<FuncId> {
+        self.model
+            .functions
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, f)| f.name == "load_model" && f.parent == MODULE_SCOPE && !f.is_lambda)
+            .map(|(i, _)| i)
+    }
+
+    pub fn eval(&self, expr: &'a Expr, scope: ScopeId) -> Values {
+        self.eval_in(expr, scope, 0)
+    }
+
+    /// Whether every guard may hold (no branch condition is a proven
+    /// constant of the other truth).
+    pub fn guards_may_hold(&self, guards: &[Guard<'a>]) -> bool {
+        guards
+            .iter()
+            .all(|g| self.truth(g.test, g.scope, 0) != Some(!g.holds))
+    }
+
+    /// The truth of a test when it is proven constant.
+    pub fn truth(&self, test: &'a Expr, scope: ScopeId, depth: usize) -> Option<bool> {
+        if is_main_guard(test) {
+            // The evaluator imports model.py under another name.
+            return Some(false);
+        }
+        if let Expr::UnaryOp(u) = test
+            && u.op == ast::UnaryOp::Not
+        {
+            return self.truth(&u.operand, scope, depth + 1).map(|b| !b);
+        }
+        let values = self.eval_in(test, scope, depth + 1);
+        let mut truths = values.iter().map(Value::truth);
+        let first = truths.next()??;
+        truths.all(|t| t == Some(first)).then_some(first)
+    }
+
+    fn eval_in(&self, expr: &'a Expr, scope: ScopeId, depth: usize) -> Values {
+        if !self.step(depth) {
+            return one(Value::Unknown);
+        }
+        let values = match expr {
+            Expr::Name(n) => self.name(scope, n.id.as_str(), depth),
+            Expr::Attribute(a) => {
+                let base = self.eval_in(&a.value, scope, depth + 1);
+                base.iter()
+                    .flat_map(|v| self.attribute(v, a.attr.as_str(), depth))
+                    .collect()
+            }
+            Expr::Call(c) => self.call(c, scope, depth),
+            Expr::StringLiteral(s) => one(Value::Str {
+                text: s.value.to_str().to_string(),
+                exact: true,
+            }),
+            Expr::BytesLiteral(_) => one(Value::Bytes),
+            Expr::NumberLiteral(n) => one(match &n.value {
+                ast::Number::Int(i) => i.as_i64().map_or(Value::Float, Value::Int),
+                _ => Value::Float,
+            }),
+            Expr::BooleanLiteral(b) => one(Value::Bool(b.value)),
+            Expr::NoneLiteral(_) => one(Value::None),
+            Expr::FString(f) => one(self.fstring(f, scope, depth)),
+            Expr::BinOp(b) => self.binop(b, scope, depth),
+            Expr::BoolOp(b) => b
+                .values
+                .iter()
+                .flat_map(|v| self.eval_in(v, scope, depth + 1))
+                .collect(),
+            Expr::If(i) => match self.truth(&i.test, scope, depth + 1) {
+                Some(true) => self.eval_in(&i.body, scope, depth + 1),
+                Some(false) => self.eval_in(&i.orelse, scope, depth + 1),
+                None => {
+                    let mut v = self.eval_in(&i.body, scope, depth + 1);
+                    v.extend(self.eval_in(&i.orelse, scope, depth + 1));
+                    v
+                }
+            },
+            Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+                match self.truth(&u.operand, scope, depth + 1) {
+                    Some(b) => one(Value::Bool(!b)),
+                    None => one(Value::Unknown),
+                }
+            }
+            Expr::Named(n) => self.eval_in(&n.value, scope, depth + 1),
+            Expr::Subscript(s) => self.subscript(s, scope, depth),
+            Expr::Dict(d) => {
+                let start = u32::from(d.range().start());
+                self.dicts.borrow_mut().insert(start, d);
+                one(Value::Dict(start, scope))
+            }
+            Expr::Lambda(l) => {
+                match self
+                    .model
+                    .scope_of(l.range().start(), super::semantic::NODE_LAMBDA)
+                    .and_then(|s| self.model.scopes[s].func)
+                {
+                    Some(f) => one(Value::Function(f)),
+                    None => one(Value::Unknown),
+                }
+            }
+            _ => one(Value::Unknown),
+        };
+        let values = normalize(values);
+        // Work is counted by values made, not only by nodes visited: a
+        // remembered name can stand for hundreds of values.
+        self.steps.set(self.steps.get() + values.len());
+        if values.len() > MAX_VALUES {
+            self.truncated.set(true);
+            return one(Value::Unknown);
+        }
+        values
+    }
+
+    /// The values `name` may have when loaded in `scope`.
+    pub fn name(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
+        let lookup = self.model.lookup(scope, name);
+        let mut out = Vec::new();
+        for s in lookup.scopes {
+            out.extend(self.bound_values(s, name, depth));
+        }
+        if lookup.builtin {
+            out.push(Value::Builtin(name.to_string()));
+        }
+        if out.is_empty() {
+            out.push(Value::Unknown); // bound nowhere: P111 says so
+        }
+        out
+    }
+
+    fn bound_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
+        let key = (scope, name.to_string());
+        if let Some(v) = self.names.borrow().get(&key) {
+            self.steps.set(self.steps.get() + v.len());
+            return v.clone();
+        }
+        if self.too_many.borrow().contains(&key) {
+            self.truncated.set(true);
+            return one(Value::Unknown);
+        }
+        if !self.active.borrow_mut().insert(key.clone()) {
+            self.cycle.set(true);
+            return Vec::new();
+        }
+        let cycle_before = self.cycle.replace(false);
+        let truncated_before = self.truncated.get();
+        let mut out = Vec::new();
+        if let Some(bindings) = self.model.scopes[scope].bindings.get(name) {
+            for b in bindings {
+                if !self.guards_may_hold(&b.guards) {
+                    continue;
+                }
+                out.extend(self.binding_values(&b.kind, depth + 1));
+            }
+        }
+        self.active.borrow_mut().remove(&key);
+        let out = normalize(out);
+        if out.len() > MAX_VALUES {
+            // Too many by itself, whatever the budget: remembered as such.
+            self.too_many.borrow_mut().insert(key);
+            self.truncated.set(true);
+            return one(Value::Unknown);
+        }
+        // A result cut short by a cycle or the budget is not remembered.
+        let clean = !self.cycle.get() && (!self.truncated.get() || truncated_before);
+        if clean && !self.truncated.get() {
+            self.names.borrow_mut().insert(key, out.clone());
+        }
+        self.cycle.set(self.cycle.get() || cycle_before);
+        out
+    }
+
+    fn binding_values(&self, kind: &BindingKind<'a>, depth: usize) -> Values {
+        match kind {
+            BindingKind::Value { value, scope } => self.eval_in(value, *scope, depth + 1),
+            BindingKind::Import(p) | BindingKind::ImportFrom(p) => one(Value::Lib(p.clone())),
+            BindingKind::Param { func, index } => self.param(*func, *index, depth + 1),
+            BindingKind::Function(f) => one(Value::Function(*f)),
+            BindingKind::Class(c) => one(Value::Class(*c)),
+            BindingKind::Unknown(_) => one(Value::Unknown),
+        }
+    }
+
+    fn attribute(&self, base: &Value, attr: &str, depth: usize) -> Values {
+        match base {
+            Value::Lib(p) => one(Value::Lib(format!("{p}.{attr}"))),
+            Value::Class(c) => self.class_attribute(*c, attr, depth, &mut Vec::new()),
+            Value::Instance(c) => {
+                let mut out = self.class_attribute(*c, attr, depth, &mut Vec::new());
+                if let Some(stores) = self.model.attribute_stores.get(attr) {
+                    for b in stores {
+                        if self.guards_may_hold(&b.guards) {
+                            out.extend(self.binding_values(&b.kind, depth + 1));
+                        }
+                    }
+                }
+                out.push(Value::Unknown); // set by a library base, or not yet
+                out
+            }
+            Value::LocalPath | Value::Path => match attr {
+                "parent" => one(base.clone()),
+                _ => one(Value::Unknown),
+            },
+            _ => one(Value::Unknown),
+        }
+    }
+
+    /// An attribute read from a class of model.py (its body, then its
+    /// bases defined in the file; a library base makes it unknown).
+    fn class_attribute(
+        &self,
+        class: ClassId,
+        attr: &str,
+        depth: usize,
+        seen: &mut Vec<ClassId>,
+    ) -> Values {
+        if seen.contains(&class) || depth > MAX_DEPTH {
+            return one(Value::Unknown);
+        }
+        seen.push(class);
+        let c = &self.model.classes[class];
+        if self.model.scopes[c.scope].bindings.contains_key(attr) {
+            return self.bound_values(c.scope, attr, depth + 1);
+        }
+        let mut out = Vec::new();
+        for base in &c.bases {
+            for v in self.eval_in(base, c.parent, depth + 1) {
+                match v {
+                    Value::Class(b) => out.extend(self.class_attribute(b, attr, depth + 1, seen)),
+                    _ => out.push(Value::Unknown),
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(Value::Unknown);
+        }
+        out
+    }
+
+    fn call(&self, c: &'a ast::ExprCall, scope: ScopeId, depth: usize) -> Values {
+        // Methods of paths and strings keep what they are derived from.
+        if let Expr::Attribute(a) = c.func.as_ref() {
+            let method = a.attr.as_str();
+            let receiver = self.eval_in(&a.value, scope, depth + 1);
+            let mut derived = Vec::new();
+            for r in &receiver {
+                match r {
+                    Value::LocalPath | Value::Path if PATH_DERIVING.contains(&method) => {
+                        derived.push(r.clone())
+                    }
+                    Value::LocalStr if STR_DERIVING.contains(&method) => {
+                        derived.push(Value::LocalStr)
+                    }
+                    Value::Str { .. } if STR_DERIVING.contains(&method) => {
+                        derived.push(Value::Str {
+                            text: String::new(),
+                            exact: false,
+                        })
+                    }
+                    _ => {}
+                }
+            }
+            if !derived.is_empty() && derived.len() == receiver.len() {
+                return derived;
+            }
+        }
+        let mut out = Vec::new();
+        for callee in self.eval_in(&c.func, scope, depth + 1) {
+            match callee {
+                Value::Function(f) => {
+                    let func = &self.model.functions[f];
+                    if func.is_async {
+                        out.push(Value::Unknown); // a coroutine
+                        continue;
+                    }
+                    if func.returns.is_empty() {
+                        out.push(Value::None);
+                    }
+                    for (e, s) in &func.returns {
+                        out.extend(self.eval_in(e, *s, depth + 1));
+                    }
+                }
+                Value::Class(k) => out.push(Value::Instance(k)),
+                Value::Lib(p) if PATH_TYPES.contains(&p.as_str()) => {
+                    let local = c
+                        .arguments
+                        .args
+                        .first()
+                        .map(|a| self.eval_in(a, scope, depth + 1))
+                        .is_some_and(|v| {
+                            !v.is_empty()
+                                && v.iter()
+                                    .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
+                        });
+                    out.push(if local { Value::LocalPath } else { Value::Path });
+                }
+                Value::Builtin(b) if b == "str" => {
+                    let local = c
+                        .arguments
+                        .args
+                        .first()
+                        .map(|a| self.eval_in(a, scope, depth + 1))
+                        .is_some_and(|v| {
+                            !v.is_empty()
+                                && v.iter()
+                                    .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
+                        });
+                    out.push(if local {
+                        Value::LocalStr
+                    } else {
+                        Value::Str {
+                            text: String::new(),
+                            exact: false,
+                        }
+                    });
+                }
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    fn fstring(&self, f: &'a ast::ExprFString, scope: ScopeId, depth: usize) -> Value {
+        let mut text = String::new();
+        for (i, e) in f.value.elements().enumerate() {
+            match e {
+                ast::InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
+                ast::InterpolatedStringElement::Interpolation(x) => {
+                    if i == 0 {
+                        let v = self.eval_in(&x.expression, scope, depth + 1);
+                        if !v.is_empty()
+                            && v.iter()
+                                .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
+                        {
+                            return Value::LocalStr;
+                        }
+                    }
+                    return Value::Str { text, exact: false };
+                }
+            }
+        }
+        Value::Str { text, exact: true }
+    }
+
+    fn binop(&self, b: &'a ast::ExprBinOp, scope: ScopeId, depth: usize) -> Values {
+        let left = self.eval_in(&b.left, scope, depth + 1);
+        let right = self.eval_in(&b.right, scope, depth + 1);
+        let mut out = Vec::new();
+        for l in &left {
+            for r in &right {
+                out.push(match (b.op, l, r) {
+                    (
+                        ast::Operator::Add,
+                        Value::Str {
+                            text: a,
+                            exact: true,
+                        },
+                        Value::Str { text: c, exact },
+                    ) => Value::Str {
+                        text: format!("{a}{c}"),
+                        exact: *exact,
+                    },
+                    (ast::Operator::Add, Value::Str { text, .. }, _) => Value::Str {
+                        text: text.clone(),
+                        exact: false,
+                    },
+                    (ast::Operator::Add, Value::LocalStr, _) => Value::LocalStr,
+                    (ast::Operator::Div, Value::LocalPath, _) => Value::LocalPath,
+                    (ast::Operator::Div, Value::Path, _) => Value::Path,
+                    (ast::Operator::Mod, Value::Str { text, .. }, _) => Value::Str {
+                        text: text.split('%').next().unwrap_or("").to_string(),
+                        exact: false,
+                    },
+                    _ => Value::Unknown,
+                });
+            }
+        }
+        out
+    }
+
+    fn subscript(&self, s: &'a ast::ExprSubscript, scope: ScopeId, depth: usize) -> Values {
+        let key = match s.slice.as_ref() {
+            Expr::StringLiteral(k) => Some(k.value.to_str().to_string()),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        for v in self.eval_in(&s.value, scope, depth + 1) {
+            match (&v, &key) {
+                (Value::Dict(start, dscope), Some(k)) => {
+                    let dict = self.dicts.borrow().get(start).copied();
+                    match dict.and_then(|d| dict_value(d, k)) {
+                        Some(e) => out.extend(self.eval_in(e, *dscope, depth + 1)),
+                        None => out.push(Value::Unknown),
+                    }
+                }
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    /// A dict literal's entries, when `v` is one.
+    pub fn dict_literal(&self, v: &Value) -> Option<(&'a ast::ExprDict, ScopeId)> {
+        match v {
+            Value::Dict(start, scope) => self.dicts.borrow().get(start).map(|d| (*d, *scope)),
+            _ => None,
+        }
+    }
+
+    /// The values of parameter `index` of `func`.
+    pub fn param(&self, func: FuncId, index: usize, depth: usize) -> Values {
+        let key = (func, index);
+        if let Some(v) = self.params.borrow().get(&key) {
+            return v.clone();
+        }
+        if !self.active_params.borrow_mut().insert(key) {
+            self.cycle.set(true);
+            return Vec::new();
+        }
+        let out = normalize(self.param_uncached(func, index, depth));
+        self.active_params.borrow_mut().remove(&key);
+        if !self.computing_targets.get() && !self.truncated.get() {
+            self.params.borrow_mut().insert(key, out.clone());
+        }
+        out
+    }
+
+    fn default_of(&self, func: FuncId, index: usize, depth: usize) -> Values {
+        let f = &self.model.functions[func];
+        match f.params[index].default {
+            Some(d) => self.eval_in(d, f.parent, depth + 1),
+            None => Vec::new(),
+        }
+    }
+
+    fn param_uncached(&self, func: FuncId, index: usize, depth: usize) -> Values {
+        let f = &self.model.functions[func];
+        let p = &f.params[index];
+        if matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords) {
+            return one(Value::Unknown);
+        }
+        let is_method = f.class.is_some() && !self.has_decorator(func, "builtins.staticmethod");
+        if is_method && index == 0 {
+            let class = f.class.unwrap_or_default();
+            return one(if self.has_decorator(func, "builtins.classmethod") {
+                Value::Class(class)
+            } else {
+                Value::Instance(class)
+            });
+        }
+        if Some(func) == self.load_model() {
+            // The evaluator: load_model(str(weights_path), **model_section).
+            if index == 0 {
+                return one(Value::LocalStr);
+            }
+            if let Some(v) = self.facts.model_section.get(&p.name) {
+                return one(from_json(v));
+            }
+            if p.name == "num_classes" {
+                return one(Value::Int(self.facts.num_classes.unwrap_or(2)));
+            }
+            return self.default_of(func, index, depth);
+        }
+        if self.escaped.contains(&func) || self.computing_targets.get() {
+            let mut out = self.default_of(func, index, depth);
+            out.push(Value::Unknown);
+            return out;
+        }
+        let targets = self.call_targets_of(func);
+        if targets.is_empty() {
+            // Never called where gasguard can see: it does not run.
+            let mut out = self.default_of(func, index, depth);
+            out.push(Value::Unknown);
+            return out;
+        }
+        let mut out = Vec::new();
+        let mut uses_default = false;
+        for (call, shift) in targets {
+            let site = &self.model.calls[call];
+            match bind_argument(site.call, &f.params, index, shift) {
+                Argument::Given(e) => out.extend(self.eval_in(e, site.scope, depth + 1)),
+                Argument::Unpacked(e) => {
+                    out.extend(self.unpacked(e, &p.name, site.scope, depth));
+                    uses_default = true;
+                }
+                Argument::Missing => uses_default = true,
+            }
+        }
+        if uses_default {
+            out.extend(self.default_of(func, index, depth));
+        }
+        out
+    }
+
+    /// What a `*args`/`**mapping` unpacking may pass as `name`.
+    pub fn unpacked(&self, e: &'a Expr, name: &str, scope: ScopeId, depth: usize) -> Values {
+        let mut out = Vec::new();
+        for v in self.eval_in(e, scope, depth + 1) {
+            match self.dict_literal(&v) {
+                Some((d, dscope))
+                    if d.items
+                        .iter()
+                        .all(|i| matches!(i.key, Some(Expr::StringLiteral(_)))) =>
+                {
+                    if let Some(value) = dict_value(d, name) {
+                        out.extend(self.eval_in(value, dscope, depth + 1));
+                    }
+                }
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    fn has_decorator(&self, func: FuncId, path: &str) -> bool {
+        let f = &self.model.functions[func];
+        f.decorators.iter().any(|d| {
+            let d = match d {
+                Expr::Call(c) => &c.func,
+                other => *other,
+            };
+            self.eval_in(d, f.parent, 0).iter().any(|v| match v {
+                Value::Lib(p) => p == path,
+                Value::Builtin(b) => format!("builtins.{b}") == path,
+                _ => false,
+            })
+        })
+    }
+
+    /// Call sites that may call `func`, with the argument shift of a bound
+    /// `self` or of a class call reaching `__init__`.
+    fn call_targets_of(&self, func: FuncId) -> Vec<(usize, usize)> {
+        if self.call_targets.borrow().is_none() {
+            self.computing_targets.set(true);
+            let mut map: HashMap<FuncId, Vec<(usize, usize)>> = HashMap::new();
+            for (i, site) in self.model.calls.iter().enumerate() {
+                if let Some(live) = &self.live_scopes
+                    && !live.contains(&site.scope)
+                {
+                    continue;
+                }
+                if !self.guards_may_hold(&site.guards) {
+                    continue;
+                }
+                self.begin();
+                let receiver_is_instance = match site.call.func.as_ref() {
+                    Expr::Attribute(a) => self
+                        .eval_in(&a.value, site.scope, 1)
+                        .iter()
+                        .any(|v| matches!(v, Value::Instance(_))),
+                    _ => false,
+                };
+                for callee in self.eval_in(&site.call.func, site.scope, 0) {
+                    match callee {
+                        Value::Function(f) => {
+                            let bound = receiver_is_instance
+                                && self.model.functions[f].class.is_some()
+                                && !self.has_decorator(f, "builtins.staticmethod");
+                            map.entry(f).or_default().push((i, usize::from(bound)));
+                        }
+                        Value::Class(c) => {
+                            if let Some(init) = self.init_of(c) {
+                                map.entry(init).or_default().push((i, 1));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            self.computing_targets.set(false);
+            self.params.borrow_mut().clear();
+            self.names.borrow_mut().clear();
+            *self.call_targets.borrow_mut() = Some(map);
+        }
+        self.call_targets
+            .borrow()
+            .as_ref()
+            .and_then(|m| m.get(&func).cloned())
+            .unwrap_or_default()
+    }
+
+    fn init_of(&self, class: ClassId) -> Option<FuncId> {
+        let c = &self.model.classes[class];
+        self.model.scopes[c.scope]
+            .bindings
+            .get("__init__")?
+            .iter()
+            .find_map(|b| match b.kind {
+                BindingKind::Function(f) => Some(f),
+                _ => None,
+            })
+    }
+
+    /// Functions that may be called other than by a call gasguard sees:
+    /// referenced by name other than as a callee (by name anywhere: an
+    /// over-approximation), decorated, lambdas, methods the libraries call,
+    /// and `__init__` of classes used other than by a call.
+    fn escaped_functions(&self) -> HashSet<FuncId> {
+        let mut passed_on: HashSet<&str> = HashSet::new();
+        for r in &self.model.references {
+            if !r.called {
+                passed_on.insert(r.name.as_str());
+            }
+        }
+        let mut out = HashSet::new();
+        for (id, f) in self.model.functions.iter().enumerate() {
+            let decorated = f.decorators.iter().any(|d| {
+                let d = match d {
+                    Expr::Call(c) => &c.func,
+                    other => *other,
+                };
+                !self.eval_in(d, f.parent, 0).iter().all(|v| match v {
+                    Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&p.as_str()),
+                    Value::Builtin(b) => {
+                        TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str())
+                    }
+                    _ => false,
+                })
+            });
+            let escaped = if f.is_lambda || decorated {
+                true
+            } else if let Some(class) = f.class {
+                let c = &self.model.classes[class];
+                if f.name == "__init__" {
+                    passed_on.contains(c.name.as_str()) || !c.decorators.is_empty()
+                } else {
+                    // Dunders and methods a library base may call by name.
+                    f.name.starts_with("__")
+                        || passed_on.contains(f.name.as_str())
+                        || c.bases.iter().any(|b| {
+                            self.eval_in(b, c.parent, 0)
+                                .iter()
+                                .any(|v| !matches!(v, Value::Class(_)))
+                        })
+                }
+            } else {
+                passed_on.contains(f.name.as_str())
+            };
+            if escaped {
+                out.insert(id);
+            }
+        }
+        self.steps.set(0);
+        self.truncated.set(false);
+        out
+    }
+
+    /// Scopes that can run when the evaluator imports model.py, calls
+    /// `load_model` and uses the model: the module body, and every
+    /// function and class referenced (by name) from live code, methods
+    /// included. Nested lambdas and comprehensions live with their parent.
+    pub fn reachable_scopes(&self) -> HashSet<ScopeId> {
+        let model = self.model;
+        let mut live: HashSet<ScopeId> = HashSet::new();
+        let mut queue = vec![MODULE_SCOPE];
+        if let Some(f) = self.load_model() {
+            queue.push(model.functions[f].scope);
+        }
+        let mut by_name: HashMap<&str, Vec<ScopeId>> = HashMap::new();
+        for f in &model.functions {
+            if !f.is_lambda {
+                by_name.entry(f.name.as_str()).or_default().push(f.scope);
+            }
+        }
+        for c in &model.classes {
+            by_name.entry(c.name.as_str()).or_default().push(c.scope);
+        }
+        let mut refs_by_scope: HashMap<ScopeId, Vec<usize>> = HashMap::new();
+        for (i, r) in model.references.iter().enumerate() {
+            refs_by_scope.entry(r.scope).or_default().push(i);
+        }
+        let mut children: HashMap<ScopeId, Vec<ScopeId>> = HashMap::new();
+        for (id, s) in model.scopes.iter().enumerate() {
+            if let Some(p) = s.parent {
+                children.entry(p).or_default().push(id);
+            }
+        }
+        while let Some(s) = queue.pop() {
+            if !live.insert(s) {
+                continue;
+            }
+            for child in children.get(&s).into_iter().flatten() {
+                let cs = &model.scopes[*child];
+                let nested_anonymous = cs.kind == ScopeKind::Comprehension
+                    || cs.func.is_some_and(|f| model.functions[f].is_lambda);
+                // A class body runs when defined; its methods whenever the
+                // class is used: by a library base (any name) or by name.
+                let method_of_live_class = model.scopes[s].kind == ScopeKind::Class
+                    && cs.func.is_some_and(|f| {
+                        let name = &model.functions[f].name;
+                        name.starts_with("__") || {
+                            let class = &model.classes[model.scopes[s].class.unwrap_or_default()];
+                            class.bases.iter().any(|b| {
+                                self.eval_in(b, class.parent, 0)
+                                    .iter()
+                                    .any(|v| !matches!(v, Value::Class(_)))
+                            })
+                        }
+                    });
+                if nested_anonymous || method_of_live_class {
+                    queue.push(*child);
+                }
+            }
+            for &r in refs_by_scope.get(&s).into_iter().flatten() {
+                let r = &model.references[r];
+                if !self.guards_may_hold(&r.guards) {
+                    continue;
+                }
+                for target in by_name.get(r.name.as_str()).into_iter().flatten() {
+                    queue.push(*target);
+                }
+            }
+        }
+        live
+    }
+}
+
+/// The value of key `k` in a dict literal (the last one wins).
+fn dict_value<'a>(d: &'a ast::ExprDict, k: &str) -> Option<&'a Expr> {
+    d.items.iter().rev().find_map(|i| match &i.key {
+        Some(Expr::StringLiteral(s)) if s.value.to_str() == k => Some(&i.value),
+        _ => None,
+    })
+}
+
+fn from_json(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::None,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => n.as_i64().map_or(Value::Float, Value::Int),
+        serde_json::Value::String(s) => Value::Str {
+            text: s.clone(),
+            exact: true,
+        },
+        _ => Value::Unknown,
+    }
+}
+
+/// `if __name__ == "__main__":` (either order).
+pub fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(c) = test else { return false };
+    let name_is_main = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+    let lit_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
+    c.comparators.len() == 1
+        && c.ops.first() == Some(&ast::CmpOp::Eq)
+        && ((name_is_main(&c.left) && lit_main(&c.comparators[0]))
+            || (lit_main(&c.left) && name_is_main(&c.comparators[0])))
+}
+
+/// Which argument of `call` fills parameter `index` of `params`, the first
+/// `shift` parameters being bound already (`self`).
+pub fn bind_argument<'a>(
+    call: &'a ast::ExprCall,
+    params: &[super::semantic::Param],
+    index: usize,
+    shift: usize,
+) -> Argument<'a> {
+    let p = &params[index];
+    if index < shift {
+        return Argument::Missing;
+    }
+    let positional_slot = match p.kind {
+        ParamKind::Positional | ParamKind::PositionalOrKeyword => Some(index - shift),
+        _ => None,
+    };
+    let mut star: Option<&'a Expr> = None;
+    let mut position = 0usize;
+    for a in call.arguments.args.iter() {
+        if let Expr::Starred(s) = a {
+            star = Some(&s.value);
+            break;
+        }
+        if Some(position) == positional_slot {
+            return Argument::Given(a);
+        }
+        position += 1;
+    }
+    if let Some(s) = star
+        && positional_slot.is_some_and(|slot| slot >= position)
+    {
+        return Argument::Unpacked(s);
+    }
+    if p.kind != ParamKind::Positional {
+        for k in &call.arguments.keywords {
+            match &k.arg {
+                Some(a) if a.as_str() == p.name => return Argument::Given(&k.value),
+                None => return Argument::Unpacked(&k.value),
+                _ => {}
+            }
+        }
+    }
+    Argument::Missing
+}
