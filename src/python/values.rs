@@ -850,19 +850,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         let mut out = HashSet::new();
         for (id, f) in self.model.functions.iter().enumerate() {
-            let decorated = f.decorators.iter().any(|d| {
-                let d = match d {
-                    Expr::Call(c) => &c.func,
-                    other => *other,
-                };
-                !self.eval_in(d, f.parent, 0).iter().all(|v| match v {
-                    Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&p.as_str()),
-                    Value::Builtin(b) => {
-                        TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str())
-                    }
-                    _ => false,
-                })
-            });
+            let decorated = self.decorated_opaquely(id);
             let escaped = if f.is_lambda || decorated {
                 true
             } else if let Some(class) = f.class {
@@ -871,13 +859,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     passed_on.contains(c.name.as_str()) || !c.decorators.is_empty()
                 } else {
                     // Dunders and methods a library base may call by name.
-                    f.name.starts_with("__")
-                        || passed_on.contains(f.name.as_str())
-                        || c.bases.iter().any(|b| {
-                            self.eval_in(b, c.parent, 0)
-                                .iter()
-                                .any(|v| !matches!(v, Value::Class(_)))
-                        })
+                    f.name.starts_with("__") || passed_on.contains(f.name.as_str()) || self.has_library_base(class)
                 }
             } else {
                 passed_on.contains(f.name.as_str())
@@ -891,10 +873,40 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         out
     }
 
+    /// Whether a function is decorated with anything but a decorator that
+    /// calls it as it is called: then a library holds it and may call it.
+    fn decorated_opaquely(&self, func: FuncId) -> bool {
+        let f = &self.model.functions[func];
+        f.decorators.iter().any(|d| {
+            let d = match d {
+                Expr::Call(c) => &c.func,
+                other => *other,
+            };
+            !self.eval_in(d, f.parent, 0).iter().all(|v| match v {
+                Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&p.as_str()),
+                Value::Builtin(b) => TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str()),
+                _ => false,
+            })
+        })
+    }
+
+    /// Whether a class has a base that is not one of model.py's classes (a
+    /// library base may call any of its methods by name).
+    fn has_library_base(&self, class: ClassId) -> bool {
+        let c = &self.model.classes[class];
+        c.bases.iter().any(|b| {
+            self.eval_in(b, c.parent, 0)
+                .iter()
+                .any(|v| !matches!(v, Value::Class(_)))
+        })
+    }
+
     /// Scopes that can run when the evaluator imports model.py, calls
-    /// `load_model` and uses the model: the module body, and every
-    /// function and class referenced (by name) from live code, methods
-    /// included. Nested lambdas and comprehensions live with their parent.
+    /// `load_model` and uses the model: the module body; class bodies where
+    /// they are defined; lambdas and comprehensions with their parent;
+    /// functions referenced by name from live code, or decorated by a
+    /// library; and methods of classes used by live code that Python or a
+    /// library base calls by name (dunders; any method with a library base).
     pub fn reachable_scopes(&self) -> HashSet<ScopeId> {
         let model = self.model;
         let mut live: HashSet<ScopeId> = HashSet::new();
@@ -921,40 +933,57 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 children.entry(p).or_default().push(id);
             }
         }
-        while let Some(s) = queue.pop() {
-            if !live.insert(s) {
-                continue;
-            }
-            for child in children.get(&s).into_iter().flatten() {
-                let cs = &model.scopes[*child];
-                let nested_anonymous = cs.kind == ScopeKind::Comprehension
-                    || cs.func.is_some_and(|f| model.functions[f].is_lambda);
-                // A class body runs when defined; its methods whenever the
-                // class is used: by a library base (any name) or by name.
-                let method_of_live_class = model.scopes[s].kind == ScopeKind::Class
-                    && cs.func.is_some_and(|f| {
-                        let name = &model.functions[f].name;
-                        name.starts_with("__") || {
-                            let class = &model.classes[model.scopes[s].class.unwrap_or_default()];
-                            class.bases.iter().any(|b| {
-                                self.eval_in(b, class.parent, 0)
-                                    .iter()
-                                    .any(|v| !matches!(v, Value::Class(_)))
-                            })
-                        }
-                    });
-                if nested_anonymous || method_of_live_class {
-                    queue.push(*child);
-                }
-            }
-            for &r in refs_by_scope.get(&s).into_iter().flatten() {
-                let r = &model.references[r];
-                if !self.guards_may_hold(&r.guards) {
+        let mut used_classes: HashSet<ClassId> = HashSet::new();
+        loop {
+            while let Some(s) = queue.pop() {
+                if !live.insert(s) {
                     continue;
                 }
-                for target in by_name.get(r.name.as_str()).into_iter().flatten() {
-                    queue.push(*target);
+                for &child in children.get(&s).into_iter().flatten() {
+                    let cs = &model.scopes[child];
+                    let runs_with_parent = match (cs.kind, cs.func) {
+                        (ScopeKind::Comprehension | ScopeKind::Class, _) => true,
+                        (_, Some(f)) => {
+                            let f = &model.functions[f];
+                            f.is_lambda
+                                || (cs.func.is_some_and(|id| self.decorated_opaquely(id)))
+                                || (f.class.is_none() && f.name.starts_with("__"))
+                        }
+                        _ => false,
+                    };
+                    if runs_with_parent {
+                        queue.push(child);
+                    }
                 }
+                for &r in refs_by_scope.get(&s).into_iter().flatten() {
+                    let r = &model.references[r];
+                    if !self.guards_may_hold(&r.guards) {
+                        continue;
+                    }
+                    for &target in by_name.get(r.name.as_str()).into_iter().flatten() {
+                        if let Some(c) = model.scopes[target].class {
+                            used_classes.insert(c);
+                        }
+                        queue.push(target);
+                    }
+                }
+            }
+            // Methods that Python or a library base calls by name.
+            for (id, c) in model.classes.iter().enumerate() {
+                if !live.contains(&c.scope) || !(used_classes.contains(&id) || !c.decorators.is_empty()) {
+                    continue;
+                }
+                let library_base = self.has_library_base(id);
+                for &child in children.get(&c.scope).into_iter().flatten() {
+                    let Some(f) = model.scopes[child].func else { continue };
+                    let name = &model.functions[f].name;
+                    if !live.contains(&child) && (library_base || name.starts_with("__")) {
+                        queue.push(child);
+                    }
+                }
+            }
+            if queue.is_empty() {
+                break;
             }
         }
         live
