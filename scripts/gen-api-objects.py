@@ -20,7 +20,8 @@ root = __file__.rsplit("/scripts/", 1)[0]
 policy = open(root + "/rules/sn34.yaml").read()
 allowed_block = policy.split("allowed:", 1)[1].split("blocked:", 1)[0]
 ALLOWED = re.findall(r"^\s*-\s*([A-Za-z_][\w.]*)\s*$", allowed_block, re.M)
-APIS = re.findall(r"^\s*- \{name: ([\w.]+), when: ([^,]+),", policy.split("\napis:", 1)[1], re.M)
+APIS = re.findall(r'^\s*- \{name: ([\w.]+), when: ("[^"]*"|[^,]+),', policy.split("\napis:", 1)[1], re.M)
+APIS = [(n, w.strip('"')) for n, w in APIS]
 
 
 def allowed(name):
@@ -71,6 +72,11 @@ def params(obj):
     return ",".join(out) or "-"
 
 
+# Modules flagged whole whose members are also the library's public API
+# (`torch.zeros` is defined in torch._C): spelling their members another way
+# is not a way around the policy.
+MEMBERS_ARE_PUBLIC_API = {"torch._C"}
+
 sigs = {}
 objects = {}  # id -> canonical policy path
 for name, when in APIS:
@@ -82,6 +88,14 @@ for name, when in APIS:
         continue
     if not isinstance(obj, types.ModuleType):
         objects.setdefault(id(obj), (name, obj))
+    elif when.strip() == "always" and name not in MEMBERS_ARE_PUBLIC_API:
+        # A whole module is dangerous: so is each function and class it
+        # defines (not what it imports), wherever else it is reachable.
+        for attr, value in vars(obj).items():
+            home = getattr(value, "__module__", None) or ""
+            defined_here = home == obj.__name__ or home.startswith(obj.__name__ + ".")
+            if not attr.startswith("__") and defined_here and (inspect.isfunction(value) or inspect.isclass(value)):
+                objects.setdefault(id(value), (f"{name}.{attr}", value))
     if when.strip() == "always":
         continue
     if isinstance(obj, types.ModuleType):
@@ -96,6 +110,13 @@ for name, when in APIS:
         p = params(obj)
         if p:
             sigs[name] = p
+
+# The blocked submodules' objects (`torch.jit.script`) under other names too.
+sub_block = policy.split("\nsubmodules:", 1)[1].split("\nsettings:", 1)[0]
+for name in re.findall(r"^\s*- name: ([\w.]+)", sub_block, re.M):
+    obj = resolve(name)
+    if obj is not None and not isinstance(obj, types.ModuleType):
+        objects.setdefault(id(obj), (name, obj))
 
 # Every module already imported under an allowed root: which of its
 # attributes are one of the policy's objects under another name.

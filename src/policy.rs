@@ -83,6 +83,11 @@ pub enum ApiCondition {
     /// Dangerous unless the argument is proven true; then a warning remains
     /// (`torch.load(p, weights_only=True)`: a restricted unpickler).
     UnlessTrue(String),
+    /// A string argument starting with one of the prefixes.
+    ArgPrefix {
+        param: String,
+        prefixes: Vec<String>,
+    },
     RemoteSource,
     UrlArgument,
     Workers,
@@ -571,6 +576,29 @@ impl Reader {
                 other if other.starts_with("kwarg_true:") => Some(ApiCondition::KwargTrue(
                     other["kwarg_true:".len()..].trim().to_string(),
                 )),
+                other if other.starts_with("arg_prefix:") => {
+                    let spec = other["arg_prefix:".len()..].trim();
+                    match spec.split_once('=') {
+                        Some((param, prefixes))
+                            if !param.trim().is_empty() && !prefixes.trim().is_empty() =>
+                        {
+                            Some(ApiCondition::ArgPrefix {
+                                param: param.trim().to_string(),
+                                prefixes: prefixes
+                                    .split(',')
+                                    .map(|p| p.trim().to_string())
+                                    .collect(),
+                            })
+                        }
+                        _ => {
+                            self.problem(
+                                &node.span,
+                                "`arg_prefix` needs `PARAM=PREFIX[,PREFIX...]`",
+                            );
+                            None
+                        }
+                    }
+                }
                 other if other.starts_with("unless_true:") => Some(ApiCondition::UnlessTrue(
                     other["unless_true:".len()..].trim().to_string(),
                 )),

@@ -43,8 +43,12 @@ pub enum Value {
     Float,
     None,
     Bytes,
-    /// A dict literal, by its start offset and scope (keys stay readable).
+    /// A dict built by a literal or `dict(k=v)`, by its start offset and
+    /// scope (keys stay readable).
     Dict(u32, ScopeId),
+    /// The keys of `model:` in model_config.yaml that `load_model`'s
+    /// `**kwargs` receives.
+    ConfigKwargs,
     Unknown,
 }
 
@@ -64,7 +68,11 @@ impl Value {
                     Some(true)
                 }
             }
-            Value::Function(_)
+            // Library objects (functions, classes, enum members such as
+            // `ResNet18_Weights.DEFAULT`) are true; taking a rare None-valued
+            // library constant as true only makes a verdict stricter.
+            Value::Lib(_)
+            | Value::Function(_)
             | Value::Class(_)
             | Value::LocalStr
             | Value::LocalPath
@@ -93,6 +101,7 @@ impl Value {
             Value::None => "None".into(),
             Value::Bytes => "bytes".into(),
             Value::Dict(..) => "a dict".into(),
+            Value::ConfigKwargs => "the keyword arguments from model_config.yaml".into(),
             Value::Unknown => "a value gasguard cannot follow".into(),
         }
     }
@@ -164,6 +173,22 @@ const TRANSPARENT_DECORATORS: &[&str] = &[
     "functools.cached_property",
 ];
 
+/// Where a dict value was built.
+#[derive(Clone, Copy)]
+enum DictSource<'a> {
+    Literal(&'a ast::ExprDict),
+    /// `dict(k=v, ...)`.
+    Call(&'a ast::ExprCall),
+}
+
+/// A key looked up in a mapping value.
+enum Entry {
+    Found(Values),
+    /// The mapping is known not to hold the key.
+    Absent,
+    Unknown,
+}
+
 /// Where an argument of a call comes from for one parameter.
 pub enum Argument<'a> {
     Given(&'a Expr),
@@ -183,7 +208,7 @@ pub struct Interpreter<'m, 'a> {
     /// Names with more values than gasguard follows.
     too_many: RefCell<HashSet<(ScopeId, String)>>,
     active_params: RefCell<HashSet<(FuncId, usize)>>,
-    dicts: RefCell<HashMap<u32, &'a ast::ExprDict>>,
+    dicts: RefCell<HashMap<u32, DictSource<'a>>>,
     /// Call sites of each function: (call index, arguments shifted by a bound `self`).
     call_targets: RefCell<Option<HashMap<FuncId, Vec<(usize, usize)>>>>,
     computing_targets: Cell<bool>,
@@ -267,7 +292,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The truth of a test when it is proven constant.
     pub fn truth(&self, test: &'a Expr, scope: ScopeId, depth: usize) -> Option<bool> {
-        if is_main_guard(test) {
+        let name_rebound = self.model.scopes[MODULE_SCOPE]
+            .bindings
+            .get("__name__")
+            .is_some_and(|b| b.len() > 1);
+        if is_main_guard(test) && !name_rebound {
             // The evaluator imports model.py under another name.
             return Some(false);
         }
@@ -332,7 +361,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Expr::Subscript(s) => self.subscript(s, scope, depth),
             Expr::Dict(d) => {
                 let start = u32::from(d.range().start());
-                self.dicts.borrow_mut().insert(start, d);
+                self.dicts
+                    .borrow_mut()
+                    .insert(start, DictSource::Literal(d));
                 one(Value::Dict(start, scope))
             }
             Expr::Lambda(l) => {
@@ -510,6 +541,30 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 return derived;
             }
         }
+        // `mapping.get("key", default)` of a mapping gasguard can read.
+        if let Expr::Attribute(a) = c.func.as_ref()
+            && a.attr.as_str() == "get"
+            && let Some(Expr::StringLiteral(k)) = c.arguments.args.first()
+        {
+            let receiver = self.eval_in(&a.value, scope, depth + 1);
+            if receiver
+                .iter()
+                .all(|v| matches!(v, Value::Dict(..) | Value::ConfigKwargs))
+            {
+                let mut out = Vec::new();
+                for v in &receiver {
+                    match self.entry(v, k.value.to_str()) {
+                        Entry::Found(vals) => out.extend(vals),
+                        Entry::Absent => match c.arguments.args.get(1) {
+                            Some(d) => out.extend(self.eval_in(d, scope, depth + 1)),
+                            None => out.push(Value::None),
+                        },
+                        Entry::Unknown => out.push(Value::Unknown),
+                    }
+                }
+                return out;
+            }
+        }
         let mut out = Vec::new();
         for callee in self.eval_in(&c.func, scope, depth + 1) {
             match callee {
@@ -539,6 +594,20 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                                     .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
                         });
                     out.push(if local { Value::LocalPath } else { Value::Path });
+                }
+                Value::Builtin(b) if b == "dict" => {
+                    let start = u32::from(c.range().start());
+                    self.dicts.borrow_mut().insert(start, DictSource::Call(c));
+                    out.push(Value::Dict(start, scope));
+                }
+                // `type(self)` is the class.
+                Value::Builtin(b) if b == "type" && c.arguments.args.len() == 1 => {
+                    for v in self.eval_in(&c.arguments.args[0], scope, depth + 1) {
+                        out.push(match v {
+                            Value::Instance(k) => Value::Class(k),
+                            _ => Value::Unknown,
+                        });
+                    }
                 }
                 Value::Builtin(b) if b == "str" => {
                     let local = c
@@ -572,16 +641,26 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             match e {
                 ast::InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
                 ast::InterpolatedStringElement::Interpolation(x) => {
-                    if i == 0 {
-                        let v = self.eval_in(&x.expression, scope, depth + 1);
-                        if !v.is_empty()
-                            && v.iter()
-                                .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
-                        {
-                            return Value::LocalStr;
-                        }
+                    let v = self.eval_in(&x.expression, scope, depth + 1);
+                    if i == 0
+                        && !v.is_empty()
+                        && v.iter()
+                            .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
+                    {
+                        return Value::LocalStr;
                     }
-                    return Value::Str { text, exact: false };
+                    // One known string, shown as it is: part of the text.
+                    let plain =
+                        x.conversion == ast::ConversionFlag::None && x.format_spec.is_none();
+                    match v.as_slice() {
+                        [
+                            Value::Str {
+                                text: t,
+                                exact: true,
+                            },
+                        ] if plain => text.push_str(t),
+                        _ => return Value::Str { text, exact: false },
+                    }
                 }
             }
         }
@@ -625,32 +704,89 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn subscript(&self, s: &'a ast::ExprSubscript, scope: ScopeId, depth: usize) -> Values {
-        let key = match s.slice.as_ref() {
-            Expr::StringLiteral(k) => Some(k.value.to_str().to_string()),
-            _ => None,
+        let Expr::StringLiteral(k) = s.slice.as_ref() else {
+            return one(Value::Unknown);
         };
+        let key = k.value.to_str();
         let mut out = Vec::new();
         for v in self.eval_in(&s.value, scope, depth + 1) {
-            match (&v, &key) {
-                (Value::Dict(start, dscope), Some(k)) => {
-                    let dict = self.dicts.borrow().get(start).copied();
-                    match dict.and_then(|d| dict_value(d, k)) {
-                        Some(e) => out.extend(self.eval_in(e, *dscope, depth + 1)),
-                        None => out.push(Value::Unknown),
-                    }
-                }
-                _ => out.push(Value::Unknown),
-            }
+            out.extend(match self.entry(&v, key) {
+                Entry::Found(vals) => vals,
+                Entry::Absent | Entry::Unknown => one(Value::Unknown),
+            });
         }
         out
     }
 
-    /// A dict literal's entries, when `v` is one.
-    pub fn dict_literal(&self, v: &Value) -> Option<(&'a ast::ExprDict, ScopeId)> {
+    /// Key `key` of a mapping value.
+    fn entry(&self, v: &Value, key: &str) -> Entry {
         match v {
-            Value::Dict(start, scope) => self.dicts.borrow().get(start).map(|d| (*d, *scope)),
-            _ => None,
+            Value::ConfigKwargs => match self.config_kwargs().get(key) {
+                Some(j) => Entry::Found(one(from_json(j))),
+                None => Entry::Absent,
+            },
+            // An empty mapping (a `**kwargs` that received nothing).
+            Value::Dict(u32::MAX, _) => Entry::Absent,
+            Value::Dict(start, scope) => {
+                let source = self.dicts.borrow().get(start).copied();
+                match source {
+                    Some(DictSource::Literal(d)) => {
+                        if let Some(e) = dict_value(d, key) {
+                            Entry::Found(self.eval_in(e, *scope, 1))
+                        } else if d
+                            .items
+                            .iter()
+                            .all(|i| matches!(i.key, Some(Expr::StringLiteral(_))))
+                        {
+                            Entry::Absent
+                        } else {
+                            Entry::Unknown
+                        }
+                    }
+                    Some(DictSource::Call(c)) => {
+                        let named = c
+                            .arguments
+                            .keywords
+                            .iter()
+                            .rev()
+                            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == key));
+                        match named {
+                            Some(k) => Entry::Found(self.eval_in(&k.value, *scope, 1)),
+                            None if c.arguments.args.is_empty()
+                                && c.arguments.keywords.iter().all(|k| k.arg.is_some()) =>
+                            {
+                                Entry::Absent
+                            }
+                            None => Entry::Unknown,
+                        }
+                    }
+                    None => Entry::Unknown,
+                }
+            }
+            _ => Entry::Unknown,
         }
+    }
+
+    /// What `load_model`'s `**kwargs` receives: the `model:` keys that no
+    /// named parameter takes.
+    fn config_kwargs(&self) -> serde_json::Map<String, serde_json::Value> {
+        let named: Vec<&str> = self
+            .load_model()
+            .map(|f| {
+                self.model.functions[f]
+                    .params
+                    .iter()
+                    .filter(|p| !matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords))
+                    .map(|p| p.name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.facts
+            .model_section
+            .iter()
+            .filter(|(k, _)| !named.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// The values of parameter `index` of `func`.
@@ -682,6 +818,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     fn param_uncached(&self, func: FuncId, index: usize, depth: usize) -> Values {
         let f = &self.model.functions[func];
         let p = &f.params[index];
+        if p.kind == ParamKind::VarKeywords && Some(func) == self.load_model() {
+            return one(Value::ConfigKwargs);
+        }
+        if p.kind == ParamKind::VarKeywords
+            && !self.escaped.contains(&func)
+            && !self.computing_targets.get()
+        {
+            return self.var_keywords(func, depth);
+        }
         if matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords) {
             return one(Value::Unknown);
         }
@@ -738,21 +883,53 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         out
     }
 
-    /// What a `*args`/`**mapping` unpacking may pass as `name`.
-    pub fn unpacked(&self, e: &'a Expr, name: &str, scope: ScopeId, depth: usize) -> Values {
+    /// What a function's `**kwargs` receives from the calls gasguard sees:
+    /// an empty mapping, or the one mapping passed on with `**`; anything
+    /// else (extra keywords) is unknown.
+    fn var_keywords(&self, func: FuncId, depth: usize) -> Values {
+        let f = &self.model.functions[func];
+        let targets = self.call_targets_of(func);
+        if targets.is_empty() {
+            return one(Value::Unknown);
+        }
+        let named: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
         let mut out = Vec::new();
-        for v in self.eval_in(e, scope, depth + 1) {
-            match self.dict_literal(&v) {
-                Some((d, dscope))
-                    if d.items
-                        .iter()
-                        .all(|i| matches!(i.key, Some(Expr::StringLiteral(_)))) =>
-                {
-                    if let Some(value) = dict_value(d, name) {
-                        out.extend(self.eval_in(value, dscope, depth + 1));
+        for (call, _) in targets {
+            let site = &self.model.calls[call];
+            let kws = &site.call.arguments.keywords;
+            let extra = kws
+                .iter()
+                .any(|k| k.arg.as_ref().is_some_and(|a| !named.contains(&a.as_str())));
+            let spread: Vec<&Expr> = kws
+                .iter()
+                .filter(|k| k.arg.is_none())
+                .map(|k| &k.value)
+                .collect();
+            match (extra, spread.as_slice()) {
+                (false, []) => out.push(Value::Dict(u32::MAX, MODULE_SCOPE)),
+                (false, [e]) => {
+                    for v in self.eval_in(e, site.scope, depth + 1) {
+                        out.push(match v {
+                            Value::Dict(..) | Value::ConfigKwargs => v,
+                            _ => Value::Unknown,
+                        });
                     }
                 }
                 _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    /// What a `*args`/`**mapping` unpacking may pass as `name` (nothing
+    /// when the mapping is known not to hold it).
+    pub fn unpacked(&self, e: &'a Expr, name: &str, scope: ScopeId, depth: usize) -> Values {
+        let mut out = Vec::new();
+        for v in self.eval_in(e, scope, depth + 1) {
+            match self.entry(&v, name) {
+                Entry::Found(vals) => out.extend(vals),
+                Entry::Absent => {}
+                Entry::Unknown => out.push(Value::Unknown),
             }
         }
         out
@@ -859,7 +1036,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     passed_on.contains(c.name.as_str()) || !c.decorators.is_empty()
                 } else {
                     // Dunders and methods a library base may call by name.
-                    f.name.starts_with("__") || passed_on.contains(f.name.as_str()) || self.has_library_base(class)
+                    f.name.starts_with("__")
+                        || passed_on.contains(f.name.as_str())
+                        || self.has_library_base(class)
                 }
             } else {
                 passed_on.contains(f.name.as_str())
@@ -884,7 +1063,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             };
             !self.eval_in(d, f.parent, 0).iter().all(|v| match v {
                 Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&p.as_str()),
-                Value::Builtin(b) => TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str()),
+                Value::Builtin(b) => {
+                    TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str())
+                }
                 _ => false,
             })
         })
@@ -893,12 +1074,24 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Whether a class has a base that is not one of model.py's classes (a
     /// library base may call any of its methods by name).
     fn has_library_base(&self, class: ClassId) -> bool {
-        let c = &self.model.classes[class];
-        c.bases.iter().any(|b| {
-            self.eval_in(b, c.parent, 0)
-                .iter()
-                .any(|v| !matches!(v, Value::Class(_)))
-        })
+        let mut seen = Vec::new();
+        let mut stack = vec![class];
+        while let Some(k) = stack.pop() {
+            if seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            let c = &self.model.classes[k];
+            for b in &c.bases {
+                for v in self.eval_in(b, c.parent, 0) {
+                    match v {
+                        Value::Class(base) => stack.push(base),
+                        _ => return true,
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// Scopes that can run when the evaluator imports model.py, calls
@@ -970,12 +1163,16 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             // Methods that Python or a library base calls by name.
             for (id, c) in model.classes.iter().enumerate() {
-                if !live.contains(&c.scope) || !(used_classes.contains(&id) || !c.decorators.is_empty()) {
+                if !live.contains(&c.scope)
+                    || !(used_classes.contains(&id) || !c.decorators.is_empty())
+                {
                     continue;
                 }
                 let library_base = self.has_library_base(id);
                 for &child in children.get(&c.scope).into_iter().flatten() {
-                    let Some(f) = model.scopes[child].func else { continue };
+                    let Some(f) = model.scopes[child].func else {
+                        continue;
+                    };
                     let name = &model.functions[f].name;
                     if !live.contains(&child) && (library_base || name.starts_with("__")) {
                         queue.push(child);

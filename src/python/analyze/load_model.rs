@@ -66,6 +66,16 @@ impl Analyzer<'_, '_> {
         let def = defs.last().copied().unwrap_or(def);
         let p = &def.parameters;
         let at = span(&def.name);
+        if contains_yield(&def.body) {
+            self.report(
+                Diagnostic::new(
+                    &rules::LOAD_MODEL_SIGNATURE,
+                    "`load_model` contains `yield`: the evaluator would get a generator, not a model",
+                )
+                .help(help),
+                at.clone(),
+            );
+        }
         if def.is_async {
             self.report(
                 Diagnostic::new(
@@ -224,4 +234,31 @@ fn declarative_if(s: &ast::StmtIf) -> bool {
             Stmt::If(inner) => declarative_if(inner),
             _ => false,
         })
+}
+
+/// Whether a function body yields (not counting nested functions, lambdas
+/// and classes, which have their own bodies).
+fn contains_yield(body: &[Stmt]) -> bool {
+    use ruff_python_ast::visitor::{self, Visitor};
+    struct Finder(bool);
+    impl<'a> Visitor<'a> for Finder {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Yield(_) | Expr::YieldFrom(_) => self.0 = true,
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let mut f = Finder(false);
+    for s in body {
+        f.visit_stmt(s);
+    }
+    f.0
 }

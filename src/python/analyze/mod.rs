@@ -209,9 +209,17 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 );
                 return;
             }
-            let conditional = paths::apis_covering(&self.policy.apis, &p)
-                .iter()
-                .any(|(a, _)| a.when != crate::policy::ApiCondition::Always);
+            // The API itself (not everything under a module-wide entry such
+            // as `torchvision.models`), or any `from_pretrained`.
+            let conditional =
+                paths::apis_covering(&self.policy.apis, &p)
+                    .iter()
+                    .any(|(a, spelt)| {
+                        a.when != crate::policy::ApiCondition::Always
+                            && (a.name == *spelt
+                                || spelt.ends_with(".from_pretrained")
+                                || !a.unproven_warns && a.name == p)
+                    });
             if conditional {
                 let shown = shown.clone().unwrap_or_else(|| p.clone());
                 self.report(
@@ -225,9 +233,20 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     }
 
     /// P113 for an assignment to, or deletion of, a library attribute.
-    fn check_library_mutation(&mut self, expr: &Expr, values: &Values) {
+    fn check_library_mutation(&mut self, expr: &'a Expr) {
+        // What is changed is the receiver: a library module or class.
+        let Expr::Attribute(a) = expr else { return };
+        self.interp.begin();
+        let receiver = self.interp.eval(&a.value, self.scope);
+        let values: Values = receiver
+            .iter()
+            .filter_map(|v| match v {
+                Value::Lib(p) => Some(Value::Lib(format!("{p}.{}", a.attr.as_str()))),
+                _ => None,
+            })
+            .collect();
         let settings = &self.policy.settings;
-        let Some(path) = paths(values).into_iter().find(|p| {
+        let Some(path) = paths(&values).into_iter().find(|p| {
             !p.starts_with("builtins.")
                 && !settings.iter().any(|s| crate::policy::covers(&s.name, p))
         }) else {
@@ -420,12 +439,21 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 for s in &c.body {
                     if let Stmt::Assign(a) = s {
                         self.allow_module_value(&a.value);
+                        let match_args = a.targets.iter().any(
+                            |t| matches!(t, Expr::Name(n) if n.id.as_str() == "__match_args__"),
+                        );
+                        if match_args {
+                            self.check_match_args(&a.value);
+                        }
                     }
                 }
                 self.scope = saved;
                 self.visit_body_in(c.range().start(), NODE_CLASS, &c.body);
             }
             Stmt::If(i) => {
+                if matches!(i.test.as_ref(), Expr::Name(_)) {
+                    self.allow_module_value(&i.test); // `if flash_attn:`
+                }
                 self.visit_expr(&i.test);
                 let t = self.truth(&i.test);
                 let mut earlier_may_hold = t != Some(true);
@@ -507,7 +535,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         );
                     }
                 } else {
-                    self.check_library_mutation(expr, &values);
+                    self.check_library_mutation(expr);
                 }
                 if MODULE_LIKE_ATTRIBUTES.contains(&attr) {
                     self.interp.begin();
@@ -528,6 +556,18 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 self.allow_module_value(&a.value);
                 self.visit_expr(&a.value);
             }
+            Expr::Compare(c)
+                if c.ops
+                    .iter()
+                    .all(|o| matches!(o, ast::CmpOp::Is | ast::CmpOp::IsNot)) =>
+            {
+                // `mod is None`: an optional import's guard reads no attribute.
+                self.allow_module_value(&c.left);
+                for e in c.comparators.iter() {
+                    self.allow_module_value(e);
+                }
+                visitor::walk_expr(self, expr);
+            }
             Expr::Named(n) => {
                 if matches!(n.target.as_ref(), Expr::Name(_)) {
                     self.allow_module_value(&n.value);
@@ -544,6 +584,17 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     for arg in &c.arguments.args {
                         self.allow_module_value(arg);
                     }
+                }
+                if c.arguments.args.len() == 3
+                    && callees
+                        .iter()
+                        .any(|v| matches!(v, Value::Builtin(b) if b == "type"))
+                {
+                    self.report(
+                        Diagnostic::new(&rules::DUNDER_ACCESS, "`type(name, bases, namespace)` builds a class from a dict, whose keys can set any dunder (`__annotations__`, `__init_subclass__` hooks)")
+                            .help("define the class with a `class` statement"),
+                        span(c),
+                    );
                 }
                 self.check_call_conditions(c, &callees);
                 self.check_method_call(c, self.scope);
@@ -566,6 +617,31 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 self.visit_comprehension_scope(expr, &c.generators, &elts);
             }
             _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+impl Analyzer<'_, '_> {
+    /// `__match_args__` names the attributes a positional class pattern
+    /// reads: each must be a literal attribute name that may be read.
+    fn check_match_args(&mut self, value: &Expr) {
+        let elts: &[Expr] = match value {
+            Expr::Tuple(t) => &t.elts,
+            Expr::List(l) => &l.elts,
+            _ => &[],
+        };
+        let literal = !elts.is_empty() || matches!(value, Expr::Tuple(_) | Expr::List(_));
+        if !literal || elts.iter().any(|e| !matches!(e, Expr::StringLiteral(_))) {
+            return self.report(
+                Diagnostic::new(&rules::DUNDER_ACCESS, "`__match_args__` is not a tuple of literal attribute names")
+                    .help("positional class patterns read the attributes it names; list them as string literals"),
+                span(value),
+            );
+        }
+        for e in elts {
+            if let Expr::StringLiteral(n) = e {
+                self.check_attribute_name(n.value.to_str(), span(e));
+            }
         }
     }
 }

@@ -169,12 +169,46 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 Some((values, origin)) if values.iter().all(|v| v.truth() == Some(true)) => {
                     Verdict::Softened(format!("is called with `{k}` = True ({origin})"))
                 }
-                Some((values, origin)) => Verdict::Proven(format!(
-                    "is called with `{k}` = {} ({origin})",
-                    describe_all(&values)
-                )),
+                Some((values, origin)) if values.iter().any(|v| v.truth() == Some(false)) => {
+                    Verdict::Proven(format!(
+                        "is called with `{k}` = {} ({origin})",
+                        describe_all(&values)
+                    ))
+                }
+                Some((values, origin)) => {
+                    Verdict::Unproven(format!("`{k}` may be {} ({origin})", describe_all(&values)))
+                }
                 None => Verdict::Proven(format!("is called without `{k}=True`")),
             },
+            ApiCondition::ArgPrefix { param, prefixes } => {
+                let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
+                    return Verdict::Safe;
+                };
+                let mut unproven = Vec::new();
+                for v in &values {
+                    match v {
+                        Value::Str { text, exact } => {
+                            if let Some(p) = prefixes.iter().find(|p| text.starts_with(p.as_str()))
+                            {
+                                return Verdict::Proven(format!(
+                                    "is called with `{param}` = {} ({origin}), a `{p}` name",
+                                    v.describe()
+                                ));
+                            }
+                            // A known prefix that may still grow into one of them.
+                            if !*exact && prefixes.iter().any(|p| p.starts_with(text.as_str())) {
+                                unproven.push(v.clone());
+                            }
+                        }
+                        Value::LocalStr | Value::LocalPath | Value::Path => {}
+                        other => unproven.push(other.clone()),
+                    }
+                }
+                // Only a proven prefix counts: model names are routinely
+                // variables, and the sandbox run sees the rest.
+                let _ = unproven;
+                Verdict::Safe
+            }
             ApiCondition::Workers => match self.arg_values(call, path, "num_workers", None) {
                 None => Verdict::Safe,
                 Some((values, origin)) => {
@@ -253,6 +287,14 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                         Value::Str { text, exact: true } => {
                             return Verdict::Proven(format!(
                                 "loads {text:?}, a Hub name, without local_files_only=True ({origin})"
+                            ));
+                        }
+                        // A prefix that can no longer become a local path.
+                        Value::Str { text, exact: false }
+                            if !text.is_empty() && !text.starts_with('.') =>
+                        {
+                            return Verdict::Proven(format!(
+                                "loads a name starting {text:?}, a Hub name, without local_files_only=True ({origin})"
                             ));
                         }
                         other => unproven.push(other.clone()),
