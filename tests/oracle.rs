@@ -1,0 +1,84 @@
+//! The static-analysis oracle (docs/oracle.md, tests/oracle/): no program that
+//! `gasguard check --sandbox off` accepts does anything forbidden when the
+//! evaluator runs it. Generates a fixed sample of dangerous programs and
+//! their benign twins plus the binding-form x use-form matrix, takes the built
+//! binary's static verdict on each, runs each in the fork server and asserts
+//! soundness (0 accepted programs with a forbidden event), precision (>= 95 %
+//! of benign twins accepted) and a sound generator (every dangerous program
+//! did something forbidden, no benign twin did).
+
+mod common;
+use common::*;
+
+use std::process::Command;
+
+/// Random pairs in the fixed sample (the matrix comes on top).
+const SAMPLE: &str = "200";
+const SEED: &str = "34";
+const MIN_PRECISION: f64 = 95.0;
+
+#[test]
+fn static_accept_implies_nothing_forbidden_happens() {
+    let python = test_python();
+    let summary = tempfile::NamedTempFile::new().expect("temp file");
+    let out = Command::new(&python)
+        .arg(repo().join("tests/oracle/run.py"))
+        .args([
+            "--n", SAMPLE, "--seed", SEED, "--matrix", "--jobs", "2", "--show", "3",
+        ])
+        .args(["--min-precision", &MIN_PRECISION.to_string()])
+        .arg("--gasguard")
+        .arg(env!("CARGO_BIN_EXE_gasguard"))
+        .arg("--python")
+        .arg(&python)
+        .arg("--summary")
+        .arg(summary.path())
+        .output()
+        .expect("run tests/oracle/run.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code().expect("run.py exited by signal");
+    assert!(
+        code == 0 || code == 1,
+        "the oracle could not run (exit {code}):\n{stderr}\n{stdout}"
+    );
+    let text = std::fs::read_to_string(summary.path()).expect("summary");
+    let summary: serde_json::Value = serde_json::from_str(&text).expect("summary JSON");
+
+    let mut failures = Vec::new();
+    for set in ["sample", "matrix"] {
+        let s = &summary["by_set"][set];
+        assert!(
+            s["programs"].as_u64().is_some_and(|n| n > 0),
+            "no programs in the {set} set: {summary}"
+        );
+        let violations = s["soundness_violations"].as_u64().expect("count");
+        if violations > 0 {
+            failures.push(format!(
+                "{set}: {violations} statically accepted programs did something forbidden"
+            ));
+        }
+        let precision = s["precision"].as_f64().unwrap_or(0.0);
+        if precision < MIN_PRECISION {
+            failures.push(format!(
+                "{set}: precision {precision:.1}% < {MIN_PRECISION}% (benign twins accepted)"
+            ));
+        }
+        let bugs = s["generator_bugs"].as_u64().expect("count");
+        if bugs > 0 {
+            failures.push(format!(
+                "{set}: {bugs} generator bugs (dangerous programs that did nothing forbidden, or benign twins that did)"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\nviolations by class: {}\n\n{stdout}",
+        failures.join("\n"),
+        summary["violations_by_class"]
+    );
+    assert_eq!(
+        code, 0,
+        "run.py failed although every bound holds:\n{stdout}"
+    );
+}
