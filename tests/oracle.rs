@@ -24,7 +24,17 @@ fn static_accept_implies_nothing_forbidden_happens() {
     let out = Command::new(&python)
         .arg(repo().join("tests/oracle/run.py"))
         .args([
-            "--n", SAMPLE, "--seed", SEED, "--matrix", "--jobs", "2", "--show", "3",
+            "--n",
+            SAMPLE,
+            "--seed",
+            SEED,
+            "--matrix",
+            "--jobs",
+            "2",
+            "--per-child",
+            "8",
+            "--show",
+            "3",
         ])
         .args(["--min-precision", &MIN_PRECISION.to_string()])
         .arg("--gasguard")

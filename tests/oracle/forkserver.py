@@ -1,14 +1,16 @@
 """The oracle's fork server: runs submissions the way the SN34 evaluator does
 and records the forbidden things they do (docs/oracle.md has the definition).
 
-Imports the evaluator's libraries once, then forks one child per program.
+Imports the evaluator's libraries once, then forks one child per program
+(or per --per-child programs, run one after the other: faster, since forking
+an interpreter that imported torch costs its page tables, and less isolated).
 The child installs an audit hook and an import guard, imports model.py by
 path, calls load_model(weights_path, **model_section) (with the evaluator's
 num_classes-only fallback) and runs the forward pass three times on the
 evaluator's input, as src/runtime/harness.py does. Every forbidden event is
 recorded and then blocked: the hook raises, so the operation does not happen.
 
-    python forkserver.py --jobs 2 --timeout 20 --policy rules/sn34.yaml < programs.jsonl
+    python forkserver.py --jobs 2 --timeout 20 --per-child 1 --policy rules/sn34.yaml < programs.jsonl
 
 Reads one JSON object per line on stdin ({"id", "dir", "model_section"}),
 writes one JSON line per program on stdout as children finish:
@@ -202,41 +204,43 @@ class Recorder:
         parts = name.split(".")
         return any(".".join(parts[: i + 1]) in self.blocked for i in range(len(parts)))
 
-    def guard_imports(self):
-        """Imports of blocked modules by model.py's own frames (modules the
-        server already imported raise no audit event, so `__import__` and
-        `importlib.import_module` are wrapped)."""
-        import builtins
-        import importlib
-
-        real_import, real_import_module = builtins.__import__, importlib.import_module
-        recorder = self
-
-        def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-            if level == 0 and recorder.is_blocked(name) and recorder.is_model_frame(sys._getframe(1)):
-                recorder.busy = True
-                try:
-                    recorder.forbid("import", "import", name)
-                except OracleBlocked as e:
-                    raise ImportError(str(e), name=name) from None
-                finally:
-                    recorder.busy = False
-            return real_import(name, globals, locals, fromlist, level)
-
-        def guarded_import_module(name, package=None):
-            if not name.startswith(".") and recorder.is_blocked(name) and recorder.is_model_frame(sys._getframe(1)):
-                try:
-                    recorder.forbid("import", "importlib.import_module", name)
-                except OracleBlocked as e:
-                    raise ImportError(str(e), name=name) from None
-            return real_import_module(name, package)
-
-        builtins.__import__ = guarded_import
-        importlib.import_module = guarded_import_module
 
 
-def run_child(program, blocked, lib_roots, out_fd):
-    """In the forked child: run the program as the evaluator would, write the result, exit."""
+def guard_imports(slot):
+    """Imports of blocked modules by model.py's own frames (modules the server
+    already imported raise no audit event, so `__import__` and
+    `importlib.import_module` are wrapped). `slot[0]` is the running
+    program's Recorder, or None."""
+    import builtins
+    import importlib
+
+    real_import, real_import_module = builtins.__import__, importlib.import_module
+
+    def check(name, event):
+        recorder = slot[0]
+        if recorder is None or not recorder.is_blocked(name) or not recorder.is_model_frame(sys._getframe(2)):
+            return
+        try:
+            recorder.forbid("import", event, name)
+        except OracleBlocked as e:
+            raise ImportError(str(e), name=name) from None
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0:
+            check(name, "import")
+        return real_import(name, globals, locals, fromlist, level)
+
+    def guarded_import_module(name, package=None):
+        if not name.startswith("."):
+            check(name, "importlib.import_module")
+        return real_import_module(name, package)
+
+    builtins.__import__ = guarded_import
+    importlib.import_module = guarded_import_module
+
+
+def run_program(program, recorder_slot, blocked, lib_roots):
+    """Runs one program as the evaluator would; returns its result."""
     import importlib.util
     import inspect
 
@@ -247,10 +251,9 @@ def run_child(program, blocked, lib_roots, out_fd):
     model_path = os.path.join(folder, "model.py")
     weights = os.path.join(folder, "model.safetensors")
     recorder = Recorder(folder, model_path, blocked, lib_roots)
+    recorder_slot[0] = recorder
     try:
         os.chdir(folder)
-        recorder.guard_imports()
-        sys.addaudithook(recorder.hook)
         result["stage"] = "import-model"
         spec = importlib.util.spec_from_file_location("custom_model", model_path)
         module = importlib.util.module_from_spec(spec)
@@ -279,60 +282,95 @@ def run_child(program, blocked, lib_roots, out_fd):
         result["ok"] = True
     except BaseException as e:  # noqa: BLE001 - the program's failure is data
         result["error"] = f"{type(e).__name__}: {e}"[:500]
+    # Stop judging: the result goes out on an inherited pipe.
+    recorder_slot[0] = None
     result["events"] = recorder.events
-    recorder.busy = True  # stop judging: the result goes out on an inherited pipe
-    data = (json.dumps(result, default=str) + "\n").encode()
-    view = memoryview(data)
-    while view:
-        view = view[os.write(out_fd, view) :]
+    sys.modules.pop("custom_model", None)
+    return result
+
+
+def run_child(batch, blocked, lib_roots, out_fd):
+    """In the forked child: run the batch's programs one after the other, one
+    result line each, and exit. The hook and the import guard are installed
+    once and judge for the program that is running."""
+    slot = [None]
+
+    def hook(event, args):
+        recorder = slot[0]
+        if recorder is not None:
+            recorder.hook(event, args)
+
+    guard_imports(slot)
+    sys.addaudithook(hook)
+    for program in batch:
+        data = (json.dumps(run_program(program, slot, blocked, lib_roots), default=str) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out_fd, view) :]
     os._exit(0)
 
 
-def serve(programs, jobs, timeout, blocked, lib_roots, emit):
+def serve(batches, jobs, timeout, blocked, lib_roots, emit):
+    """Forks one child per batch, at most `jobs` at once. A child that times
+    out or dies loses the program it was running (reported as such); the
+    rest of its batch runs again, one program per child."""
     devnull = os.open(os.devnull, os.O_RDWR)
     selector = selectors.DefaultSelector()
-    running = {}  # pid -> [program, read fd, start, chunks]
-    pending = list(reversed(programs))
+    running = {}  # pid -> {"batch", "fd", "since", "buf", "done"}
+    pending = list(reversed(batches))
 
-    def finish(pid, status_note=None):
-        program, fd, start, chunks = running.pop(pid)
-        selector.unregister(fd)
-        os.close(fd)
-        raw = b"".join(chunks)
-        try:
-            result = json.loads(raw.decode())
-        except ValueError:
-            result = {"id": program["id"], "stage": "crashed", "ok": False, "events": [], "error": status_note or f"no result ({len(raw)} bytes)"}
-        if status_note and status_note.startswith("timeout"):
-            result["error"] = status_note
-            result["stage"] = "timeout"
-        result["wall_ms"] = round((time.monotonic() - start) * 1000, 1)
-        emit(result)
+    def take_lines(child):
+        *lines, child["buf"] = child["buf"].split(b"\n")
+        for line in lines:
+            result = json.loads(line.decode())
+            child["done"].add(result["id"])
+            child["since"] = time.monotonic()
+            result["wall_ms"] = round((child["since"] - child["last"]) * 1000, 1)
+            child["last"] = child["since"]
+            emit(result)
+
+    def finish(pid, note):
+        child = running.pop(pid)
+        selector.unregister(child["fd"])
+        while chunk := os.read(child["fd"], 1 << 16):
+            child["buf"] += chunk
+        os.close(child["fd"])
+        take_lines(child)
+        left = [p for p in child["batch"] if p["id"] not in child["done"]]
+        if left and note:
+            stage = "timeout" if note.startswith("timeout") else "crashed"
+            emit({"id": left[0]["id"], "stage": stage, "ok": False, "events": [], "error": note, "wall_ms": round((time.monotonic() - child["last"]) * 1000, 1)})
+            pending.extend([p] for p in reversed(left[1:]))
+        elif left:
+            for p in left:
+                emit({"id": p["id"], "stage": "crashed", "ok": False, "events": [], "error": "the child exited without a result"})
 
     while pending or running:
         while pending and len(running) < jobs:
-            program = pending.pop()
+            batch = pending.pop()
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:
                 try:
                     os.close(r)
-                    for _, fd, _, _ in running.values():
-                        os.close(fd)
+                    for child in running.values():
+                        os.close(child["fd"])
                     os.dup2(devnull, 0)
                     os.dup2(devnull, 1)
                     os.dup2(devnull, 2)
-                    run_child(program, blocked, lib_roots, w)
+                    run_child(batch, blocked, lib_roots, w)
                 finally:
                     os._exit(3)
             os.close(w)
-            running[pid] = [program, r, time.monotonic(), []]
+            now = time.monotonic()
+            running[pid] = {"batch": batch, "fd": r, "since": now, "last": now, "buf": b"", "done": set()}
             selector.register(r, selectors.EVENT_READ, pid)
         for key, _ in selector.select(timeout=0.05):
             chunk = os.read(key.fd, 1 << 16)
             if chunk:
-                running[key.data][3].append(chunk)
-        while True:
+                running[key.data]["buf"] += chunk
+                take_lines(running[key.data])
+        while running:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -340,12 +378,10 @@ def serve(programs, jobs, timeout, blocked, lib_roots, emit):
             if pid == 0:
                 break
             if pid in running:
-                fd = running[pid][1]
-                while chunk := os.read(fd, 1 << 16):
-                    running[pid][3].append(chunk)
-                finish(pid, None if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else f"exit status {status}")
+                clean = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+                finish(pid, None if clean else f"the child died (status {status})")
         now = time.monotonic()
-        for pid in [p for p, v in running.items() if now - v[2] > timeout]:
+        for pid in [p for p, c in running.items() if now - c["since"] > timeout]:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             finish(pid, f"timeout after {timeout}s")
@@ -378,6 +414,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--policy", required=True)
+    ap.add_argument("--per-child", type=int, default=1, help="programs run one after the other in one child (1: a fresh fork for each)")
     ap.add_argument("--read-only", action="store_true", help="make every mount read-only first (inside `unshare --mount`)")
     args = ap.parse_args()
     programs = [json.loads(line) for line in sys.stdin if line.strip()]
@@ -398,8 +435,10 @@ def main():
         out.flush()
 
     t1 = time.monotonic()
-    serve(programs, max(1, args.jobs), args.timeout, blocked, lib_roots, emit)
-    emit({"server": {"warm_up_s": round(warm_s, 2), "run_s": round(time.monotonic() - t1, 2), "programs": len(programs), "jobs": args.jobs, "read_only_mounts": read_only}})
+    size = max(1, args.per_child)
+    batches = [programs[i : i + size] for i in range(0, len(programs), size)]
+    serve(batches, max(1, args.jobs), args.timeout, blocked, lib_roots, emit)
+    emit({"server": {"warm_up_s": round(warm_s, 2), "run_s": round(time.monotonic() - t1, 2), "programs": len(programs), "jobs": args.jobs, "per_child": size, "read_only_mounts": read_only}})
 
 
 if __name__ == "__main__":

@@ -83,9 +83,9 @@ CONFINE = [
 ]
 
 
-def runtime_results(python, programs, out_dir, jobs, timeout, confine):
+def runtime_results(python, programs, out_dir, jobs, timeout, confine, per_child):
     lines = [json.dumps({"id": p["id"], "dir": os.path.join(out_dir, p["id"]), "model_section": p["model_section"]}) for p in programs]
-    cmd = [python, os.path.join(HERE, "forkserver.py"), "--jobs", str(jobs), "--timeout", str(timeout), "--policy", os.path.join(REPO, "rules", "sn34.yaml")]
+    cmd = [python, os.path.join(HERE, "forkserver.py"), "--jobs", str(jobs), "--timeout", str(timeout), "--per-child", str(per_child), "--policy", os.path.join(REPO, "rules", "sn34.yaml")]
     if confine:
         if shutil.which("unshare") is None:
             fail("`unshare` (util-linux) is needed to confine the fork server; install it, or pass --no-confine on a machine you do not mind")
@@ -145,10 +145,12 @@ def main():
     ap.add_argument("--gasguard", default=None, help="the gasguard binary (default: target/release/gasguard, else target/debug/gasguard)")
     ap.add_argument("--python", default=None, help="the evaluator's interpreter (default: $GASGUARD_TEST_PYTHON, else .venv/bin/python)")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per program")
+    ap.add_argument("--per-child", type=int, default=8, help="programs one forked child runs one after the other (1: a fresh fork for each, slower; see docs/oracle.md)")
     ap.add_argument("--batch", type=int, default=256, help="submissions per gasguard invocation")
     ap.add_argument("--min-precision", type=float, default=95.0)
     ap.add_argument("--show", type=int, default=3, help="offending programs to print in full")
     ap.add_argument("--summary", metavar="FILE", help="also write the numbers as JSON")
+    ap.add_argument("--results", metavar="FILE", help="also write one JSON line per program (dimensions, verdict, events)")
     ap.add_argument("--no-confine", action="store_true", help="run the fork server without namespaces (the audit hook still blocks)")
     args = ap.parse_args()
 
@@ -177,7 +179,7 @@ def main():
         t1 = time.monotonic()
         verdicts = static_verdicts(gasguard, programs, out_dir, args.jobs, args.batch)
         t2 = time.monotonic()
-        results, server = runtime_results(python, programs, out_dir, args.jobs, args.timeout, not args.no_confine)
+        results, server = runtime_results(python, programs, out_dir, args.jobs, args.timeout, not args.no_confine, args.per_child)
         t3 = time.monotonic()
         return report(args, programs, verdicts, results, server, out_dir, (t1 - t0, t2 - t1, t3 - t2))
     finally:
@@ -247,6 +249,10 @@ def report(args, programs, verdicts, results, server, out_dir, times):
     if args.summary:
         with open(args.summary, "w") as f:
             json.dump(summary, f, indent=1)
+    if args.results:
+        with open(args.results, "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
     print(f"oracle: {len(rows)} programs, soundness violations {len(violations)}, precision {precision:.1f}%, generator bugs {len(inert) + len(noisy)}")
     ok = not violations and precision >= args.min_precision and not inert and not noisy
     return 0 if ok else 1

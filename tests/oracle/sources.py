@@ -141,6 +141,7 @@ def _sources():
         S("import-ctypes", "import", "native", V("ctypes", "CDLL", [repr(f"{NOWHERE}/{MARKER}.so")], ["name"], imports=["import ctypes"])),
         S("import-shutil", "import", "file-write", V("shutil", "rmtree", [PATH], ["path"], imports=["import shutil"])),
         S("import-sys-modules", "import", "process", V("sys.modules['os']", "system", [CMD], ["command"], imports=["import sys"])),
+        S("import-dunder-import", "import", "process", V("__import__('os')", "system", [CMD], ["command"], dotted=False)),
         S("from-os-import", "import", "process", V("system", "", [CMD], ["command"], imports=["from os import system"], dotted=False)),
         S("import-builtins-exec", "import", "exec", V("builtins", "exec", [repr(f"x = {MARKER!r}")], imports=["import builtins"])),
         S("import-importlib", "import", "process", V("importlib.import_module('os')", "system", [CMD], ["command"], imports=["import importlib"])),
@@ -180,7 +181,8 @@ def _sources():
         S("reexport-timm-load-state-dict", "reexport", "file-read", V("timm.models._helpers", "load_state_dict", [EXISTING], ["checkpoint_path"], imports=["import timm.models"])),
         S("reexport-timm-models-load-state-dict", "reexport", "file-read", V("timm.models", "load_state_dict", [EXISTING], ["checkpoint_path"], imports=["import timm.models"])),
         S("reexport-hub-from-url", "reexport", "network", V("torch.hub", "load_state_dict_from_url", [URL], ["url"], [("model_dir", repr(NOWHERE))], imports=["import torch.hub"])),
-        S("reexport-torchvision-from-url", "reexport", "network", V("torchvision.models._utils", "load_state_dict_from_url", [URL], ["url"], [("model_dir", repr(NOWHERE))], imports=["import torchvision.models"])),
+        S("reexport-torchvision-from-url", "reexport", "network", V("torchvision._internally_replaced_utils", "load_state_dict_from_url", [URL], ["url"], [("model_dir", repr(NOWHERE))], imports=["import torchvision"])),
+        S("reexport-model-zoo", "reexport", "network", V("torch.utils.model_zoo", "load_url", [URL], ["url"], [("model_dir", repr(NOWHERE))], imports=["import torch.utils.model_zoo"])),
         S("reexport-torch-ops-load-library", "reexport", "native", V("torch.ops", "load_library", [repr(f"{NOWHERE}/{MARKER}.so")], ["path"], imports=["import torch"])),
         S("receiver-path-write-text", "reexport", "file-write", V(f"pathlib.Path({PATH})", "write_text", [repr(MARKER)], ["data"], imports=["import pathlib"])),
         S("receiver-path-unlink", "reexport", "file-write", V(f"pathlib.Path({PATH})", "unlink", [], imports=["import pathlib"]), V("pathlib.Path(__file__)", "exists", [], imports=["import pathlib"])),
@@ -210,6 +212,7 @@ def _sources():
         out.append(S(f"introspection-{i:02d}", "introspection", "process" if "eval" not in base else "exec", danger))
     # --- strings evaluated as code -------------------------------------------
     ann = lambda s: [f"def _annotated(x: {s}):", "    return x"]  # noqa: E731
+    tensor_ann = lambda s: [f"def _annotated(x: {s}) -> 'torch.Tensor':", "    return x"]  # noqa: E731
     out += [
         S("eval-builtin", "string-eval", "exec", V("eval", "", [CODE], dotted=False)),
         S("exec-builtin", "string-eval", "exec", V("exec", "", [CODE], dotted=False)),
@@ -219,6 +222,9 @@ def _sources():
         S("forward-ref-evaluate", "string-eval", "exec", V(f"typing.ForwardRef({CODE})", "_evaluate", ["None", "None", "frozenset()"], imports=["import typing"]), V("typing.ForwardRef('int')", "_evaluate", ["None", "None", "frozenset()"], imports=["import typing"])),
         S("inspect-get-annotations", "string-eval", "exec", V("dataclasses.inspect", "get_annotations", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann(CODE)), V("dataclasses.inspect", "get_annotations", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann("'int'"))),
         S("singledispatch-register", "string-eval", "exec", V("functools.singledispatch(lambda x: x)", "register", ["_annotated"], ["cls"], imports=["import functools"], prelude=ann(CODE)), V("functools.singledispatch(lambda x: x)", "register", ["_annotated"], ["cls"], imports=["import functools"], prelude=ann("'int'"))),
+        S("inspect-signature-eval-str", "string-eval", "exec", V("dataclasses.inspect", "signature", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann(CODE)), V("dataclasses.inspect", "signature", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann("'int'"))),
+        # torch.library infers an operator schema by eval()-ing string annotations.
+        S("torch-library-infer-schema", "string-eval", "exec", V("torch.library", "infer_schema", ["_annotated"], None, [("mutates_args", "()")], imports=["import torch.library"], prelude=tensor_ann(CODE)), V("torch.library", "infer_schema", ["_annotated"], None, [("mutates_args", "()")], imports=["import torch.library"], prelude=tensor_ann("'torch.Tensor'"))),
         S("annotations-dunder-write", "string-eval", "exec", V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=["def _annotated(x):", "    return x", f"_annotated.__annotations__['x'] = {CODE}"]), V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=["def _annotated(x):", "    return x", "_annotated.__annotations__['x'] = 'int'"])),
     ]
     # --- data from the weights' metadata and the config ----------------------
@@ -234,6 +240,8 @@ def _sources():
     # --- arguments that decide -----------------------------------------------
     out += [
         S("arg-timm-pretrained", "argument", "network", V("timm", "create_model", ["'test_vit'"], ["model_name"], [("pretrained", "True")], imports=["import timm"]), V("timm", "create_model", ["'test_vit'"], ["model_name"], [("pretrained", "False")], imports=["import timm"])),
+        S("arg-timm-pretrained-positional", "argument", "network", V("timm", "create_model", ["'test_vit'", "True"], ["model_name", "pretrained"], imports=["import timm"]), V("timm", "create_model", ["'test_vit'", "False"], ["model_name", "pretrained"], imports=["import timm"])),
+        S("arg-numpy-allow-pickle-positional", "argument", "unpickle", V("numpy", "load", [f"_Buf({PICKLE})", "None", "True"], ["file", "mmap_mode", "allow_pickle"], imports=["import numpy"], prelude=BUF_HELPER), V("numpy", "load", [f"_Buf({PICKLE})", "None", "False"], ["file", "mmap_mode", "allow_pickle"], imports=["import numpy"], prelude=BUF_HELPER)),
         S("arg-torchvision-weights", "argument", "network", V("torchvision.models", "squeezenet1_1", [], None, [("weights", "'DEFAULT'")], imports=["import torchvision.models"]), V("torchvision.models", "squeezenet1_1", [], None, [("weights", "None")], imports=["import torchvision.models"])),
         S("arg-numpy-allow-pickle", "argument", "unpickle", V("numpy", "load", [f"_Buf({PICKLE})"], ["file"], [("allow_pickle", "True")], imports=["import numpy"], prelude=BUF_HELPER), V("numpy", "load", [f"_Buf({PICKLE})"], ["file"], [("allow_pickle", "False")], imports=["import numpy"], prelude=BUF_HELPER)),
         S("arg-hub-id", "argument", "network", V("transformers.AutoConfig", "from_pretrained", [repr(f"oracle/{MARKER}")], ["pretrained_model_name_or_path"], imports=["import transformers"]), V("transformers.BertConfig", "from_dict", ["{}"], ["config_dict"], imports=["import transformers"])),
