@@ -72,6 +72,22 @@ def library_roots():
 SYSTEM_READ_ROOTS = ("/proc/", "/sys/", "/dev/null", "/dev/urandom", "/dev/random", "/dev/shm/", "/usr/share/", "/usr/lib/", "/etc/ld.so")
 
 
+# Under /proc, the process's own entries and the system-wide files libraries
+# consult (cpuinfo, meminfo...), but not what holds secrets: environment
+# variables, command lines, memory, and other processes.
+PROC_SECRETS = ("environ", "cmdline", "mem", "auxv")
+
+
+def proc_readable(real):
+    parts = real.split("/")  # "", "proc", entry, ...
+    entry = parts[2] if len(parts) > 2 else ""
+    if entry.isdigit() and entry != str(os.getpid()):
+        return False
+    if entry in ("self", "thread-self") or entry.isdigit():
+        return not (len(parts) > 3 and parts[3] in PROC_SECRETS) and not (len(parts) > 5 and parts[3] == "task" and parts[5] in PROC_SECRETS)
+    return True
+
+
 def blocked_modules(policy_path):
     import yaml
 
@@ -143,6 +159,8 @@ class Recorder:
             real = os.path.realpath(os.fsdecode(os.fspath(path)))
         except (TypeError, ValueError):
             return True  # a file descriptor: opened earlier, judged then
+        if real.startswith("/proc/"):
+            return proc_readable(real)
         return (real + os.sep).startswith(self.read_roots) or real.startswith(self.read_roots)
 
     def hook(self, event, args):

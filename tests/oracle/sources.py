@@ -190,6 +190,7 @@ def _sources():
         S("receiver-path-read-bytes", "reexport", "file-read", V(f"pathlib.Path({PATH})", "read_bytes", [], imports=["import pathlib"]), V("pathlib.Path(__file__)", "read_bytes", [], imports=["import pathlib"])),
         S("receiver-pil-save", "reexport", "file-write", V("PIL.Image.new('RGB', (1, 1))", "save", [repr(f"{NOWHERE}/{MARKER}.png")], ["fp"], imports=["import PIL.Image"])),
         S("builtin-open-write", "reexport", "file-write", V("open", "", [PATH, "'w'"], ["file", "mode"], dotted=False), V("open", "", ["__file__", "'r'"], ["file", "mode"], dotted=False)),
+        S("read-proc-environ", "reexport", "file-read", V("pathlib.Path('/proc/self/environ')", "read_bytes", [], imports=["import pathlib"]), V("pathlib.Path(__file__)", "read_bytes", [], imports=["import pathlib"])),
         S("builtin-open-read", "reexport", "file-read", V("open", "", [PATH, "'rb'"], ["file", "mode"], dotted=False), V("open", "", ["__file__", "'rb'"], ["file", "mode"], dotted=False)),
     ]
     # --- introspection -------------------------------------------------------
