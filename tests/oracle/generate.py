@@ -714,7 +714,7 @@ def write_pair(out_dir, index, combo, manifest, program_set):
         )
 
 
-MATRIX_SOURCE = "chain-torch.os.system"
+MATRIX_SOURCE = "reexport-torch-load"
 # The use forms the issue distinguishes: a call, an attribute chain then a
 # call, keyword arguments, non-literal arguments.
 MATRIX_USES = ("call-positional", "attr-positional", "call-keyword", "attr-variables")
@@ -725,8 +725,9 @@ def generate(out_dir, n=0, seed=0, matrix_uses=()):
 
     `n` random pairs (set "sample"), plus, for every binding form and each use
     form in `matrix_uses`, one pair of MATRIX_SOURCE (set "matrix"): a danger
-    in the flow (an attribute chain, not an import the analyzer sees at once),
-    used in load_model without passing it on."""
+    seen only by following the value (`torch` or `torch.load` bound by the
+    form, then `.load(...)` or a call: `import torch` alone is fine), used in
+    load_model without passing it on."""
     os.makedirs(out_dir, exist_ok=True)
     manifest = []
     rng = random.Random(seed)

@@ -141,6 +141,8 @@ def _sources():
         S("import-ctypes", "import", "native", V("ctypes", "CDLL", [repr(f"{NOWHERE}/{MARKER}.so")], ["name"], imports=["import ctypes"])),
         S("import-shutil", "import", "file-write", V("shutil", "rmtree", [PATH], ["path"], imports=["import shutil"])),
         S("import-sys-modules", "import", "process", V("sys.modules['os']", "system", [CMD], ["command"], imports=["import sys"])),
+        # os.getenv raises no audit event: only the import of os is forbidden.
+        S("import-os-getenv", "import", "import", V("os", "getenv", [repr(MARKER)], ["key"], imports=["import os"])),
         S("import-dunder-import", "import", "process", V("__import__('os')", "system", [CMD], ["command"], dotted=False)),
         S("from-os-import", "import", "process", V("system", "", [CMD], ["command"], imports=["from os import system"], dotted=False)),
         S("import-builtins-exec", "import", "exec", V("builtins", "exec", [repr(f"x = {MARKER!r}")], imports=["import builtins"])),
