@@ -720,7 +720,19 @@ MATRIX_SOURCE = "reexport-torch-load"
 MATRIX_USES = ("call-positional", "attr-positional", "call-keyword", "attr-variables")
 
 
-def generate(out_dir, n=0, seed=0, matrix_uses=()):
+def pick_sources(spec):
+    """Sources whose name or class matches one of the comma-separated
+    prefixes in `spec` (all when empty)."""
+    if not spec:
+        return SOURCES
+    prefixes = [p for p in spec.split(",") if p]
+    chosen = [s for s in SOURCES if any(s["name"].startswith(p) or s["class"] == p for p in prefixes)]
+    if not chosen:
+        raise SystemExit(f"generate.py: no source matches {spec!r}")
+    return chosen
+
+
+def generate(out_dir, n=0, seed=0, matrix_uses=(), sources=None):
     """Writes the programs and OUT/manifest.json; returns the manifest.
 
     `n` random pairs (set "sample"), plus, for every binding form and each use
@@ -731,7 +743,7 @@ def generate(out_dir, n=0, seed=0, matrix_uses=()):
     os.makedirs(out_dir, exist_ok=True)
     manifest = []
     rng = random.Random(seed)
-    dims = (SOURCES, sorted(BINDINGS), sorted(PASSINGS), sorted(USES), list(LOCATIONS))
+    dims = (sources or SOURCES, sorted(BINDINGS), sorted(PASSINGS), sorted(USES), list(LOCATIONS))
     for index in range((n + 1) // 2):
         write_pair(out_dir, index, choose(rng, *dims), manifest, "sample")
     source = next(s for s in SOURCES if s["name"] == MATRIX_SOURCE)
@@ -753,10 +765,11 @@ def main():
     ap.add_argument("--n", type=int, default=200, help="programs (pairs x 2)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--matrix", action="store_true", help="also every binding form x the matrix use forms, for one source")
+    ap.add_argument("--sources", default="", help="only these sources: comma-separated name prefixes or classes")
     ap.add_argument("--matrix-uses", default=",".join(MATRIX_USES), help="use forms of the matrix (comma-separated; 'all' for every one)")
     args = ap.parse_args()
     uses = (sorted(USES) if args.matrix_uses == "all" else args.matrix_uses.split(",")) if args.matrix else ()
-    manifest = generate(args.out, args.n, args.seed, uses)
+    manifest = generate(args.out, args.n, args.seed, uses, pick_sources(args.sources))
     print(f"generate: {len(manifest)} programs in {args.out}")
 
 

@@ -140,6 +140,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--matrix", action="store_true", help="also every binding form x the matrix use forms, for one source")
     ap.add_argument("--matrix-uses", default=",".join(generate.MATRIX_USES), help="use forms of the matrix (comma-separated; 'all' for every one)")
+    ap.add_argument("--sources", default="", help="only these sources: comma-separated name prefixes or classes (see tests/oracle/sources.py)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--keep", metavar="DIR", help="write the programs here and keep them (default: a temporary folder)")
     ap.add_argument("--gasguard", default=None, help="the gasguard binary (default: target/release/gasguard, else target/debug/gasguard)")
@@ -175,7 +176,7 @@ def main():
         unknown = [u for u in uses if u not in generate.USES]
         if unknown:
             fail(f"unknown use forms {unknown}; known: {', '.join(sorted(generate.USES))}")
-        programs = generate.generate(out_dir, args.n, args.seed, uses)
+        programs = generate.generate(out_dir, args.n, args.seed, uses, generate.pick_sources(args.sources))
         t1 = time.monotonic()
         verdicts = static_verdicts(gasguard, programs, out_dir, args.jobs, args.batch)
         t2 = time.monotonic()

@@ -185,6 +185,9 @@ def _sources():
         S("reexport-hub-from-url", "reexport", "network", V("torch.hub", "load_state_dict_from_url", [URL], ["url"], [("model_dir", repr(NOWHERE))], imports=["import torch.hub"])),
         S("reexport-torchvision-from-url", "reexport", "network", V("torchvision._internally_replaced_utils", "load_state_dict_from_url", [URL], ["url"], [("model_dir", repr(NOWHERE))], imports=["import torchvision"])),
         S("reexport-model-zoo", "reexport", "network", V("torch.utils.model_zoo", "load_url", [URL], ["url"], [("model_dir", repr(NOWHERE))], imports=["import torch.utils.model_zoo"])),
+        S("reexport-hub-download-to-file", "reexport", "network", V("torch.hub", "download_url_to_file", [URL, PATH], ["url", "dst"], imports=["import torch.hub"])),
+        S("reexport-torchvision-download-url", "reexport", "network", V("torchvision.datasets.utils", "download_url", [URL, repr(NOWHERE)], ["url", "root"], imports=["import torchvision.datasets.utils"])),
+        S("reexport-transformers-cached-file", "reexport", "network", V("transformers.utils.hub", "cached_file", [repr(f"oracle/{MARKER}"), "'config.json'"], ["path_or_repo_id", "filename"], imports=["import transformers.utils.hub"])),
         S("reexport-torch-ops-load-library", "reexport", "native", V("torch.ops", "load_library", [repr(f"{NOWHERE}/{MARKER}.so")], ["path"], imports=["import torch"])),
         S("receiver-path-write-text", "reexport", "file-write", V(f"pathlib.Path({PATH})", "write_text", [repr(MARKER)], ["data"], imports=["import pathlib"])),
         S("receiver-path-unlink", "reexport", "file-write", V(f"pathlib.Path({PATH})", "unlink", [], imports=["import pathlib"]), V("pathlib.Path(__file__)", "exists", [], imports=["import pathlib"])),
@@ -228,6 +231,8 @@ def _sources():
         S("inspect-signature-eval-str", "string-eval", "exec", V("dataclasses.inspect", "signature", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann(CODE)), V("dataclasses.inspect", "signature", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann("'int'"))),
         # torch.library infers an operator schema by eval()-ing string annotations.
         S("torch-library-infer-schema", "string-eval", "exec", V("torch.library", "infer_schema", ["_annotated"], None, [("mutates_args", "()")], imports=["import torch.library"], prelude=tensor_ann(CODE)), V("torch.library", "infer_schema", ["_annotated"], None, [("mutates_args", "()")], imports=["import torch.library"], prelude=tensor_ann("'torch.Tensor'"))),
+        # get_type_hints evaluates in the globals of __wrapped__: os without an import.
+        S("wrapped-dunder-write", "string-eval", "process", V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing", "import torch.serialization"], prelude=[f"def _annotated(x: {f'os.system({CMD})'!r}):", "    return x", "_annotated.__wrapped__ = torch.serialization.load"]), V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing", "import torch.serialization"], prelude=["def _annotated(x: 'int'):", "    return x", "def _other():", "    pass", "_annotated.__wrapped__ = _other"])),
         S("annotations-dunder-write", "string-eval", "exec", V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=["def _annotated(x):", "    return x", f"_annotated.__annotations__['x'] = {CODE}"]), V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=["def _annotated(x):", "    return x", "_annotated.__annotations__['x'] = 'int'"])),
     ]
     # --- data from the weights' metadata and the config ----------------------
