@@ -4,9 +4,9 @@
 A program is one choice in each dimension:
 
     source    how the dangerous object is obtained (tests/oracle/sources.py)
-    binding   the Python binding form that first names it
-    passing   how it is passed on to where it is used
-    use       how it is used (call, attribute chain then call, argument shapes)
+    binding   the Python binding form that first names it (tests/oracle/forms.py)
+    passing   how it is passed on to where it is used (forms.py)
+    use       how it is used: call, attribute chain then call, argument shapes (forms.py)
     location  where the use runs: the module body, load_model, __init__, forward
 
 and comes as a pair: the dangerous program and its benign twin, identical but
