@@ -4,8 +4,9 @@
 //! their benign twins plus the binding-form x use-form matrix, takes the built
 //! binary's static verdict on each, runs each in the fork server and asserts
 //! soundness (0 accepted programs with a forbidden event), precision (>= 95 %
-//! of benign twins accepted) and a sound generator (every dangerous program
-//! did something forbidden, no benign twin did).
+//! of benign twins accepted), a sound generator (every dangerous program did
+//! something forbidden, no benign twin did) and a sound event definition
+//! (every control program records exactly the kinds it must).
 
 mod common;
 use common::*;
@@ -29,6 +30,7 @@ fn static_accept_implies_nothing_forbidden_happens() {
             "--seed",
             SEED,
             "--matrix",
+            "--controls",
             "--jobs",
             "2",
             "--per-child",
@@ -80,6 +82,14 @@ fn static_accept_implies_nothing_forbidden_happens() {
                 "{set}: {bugs} generator bugs (dangerous programs that did nothing forbidden, or benign twins that did)"
             ));
         }
+    }
+    // The event definition itself: library behaviour records nothing, the
+    // program's own acts record their kind.
+    for control in summary["control_failures"]
+        .as_array()
+        .expect("control_failures")
+    {
+        failures.push(control.as_str().unwrap_or_default().to_string());
     }
     assert!(
         failures.is_empty(),

@@ -53,6 +53,19 @@ LISTING = {"os.listdir", "os.scandir", "glob.glob", "glob.glob/2", "os.walk", "o
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+# The code of this file: the hook, the recorder and the import guard sit
+# between an event and the frame that caused it, however they are nested.
+THIS_FILE = sys._getframe().f_code.co_filename
+
+
+def caller_frame():
+    """The nearest frame that is not the oracle's own."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == THIS_FILE:
+        frame = frame.f_back
+    return frame
+
+
 class OracleBlocked(PermissionError):
     """Raised by the hook after recording a forbidden event (a PermissionError,
     so that library code handles it like a denied operation)."""
@@ -197,9 +210,9 @@ class Recorder:
         elif event == "pickle.find_class":
             self.forbid("unpickle", event, repr(args))
         elif event in ("marshal.loads", "marshal.load"):
-            caller = sys._getframe(2)
-            if not caller.f_code.co_filename.startswith("<frozen importlib"):
-                self.forbid("unpickle", event, f"called from {caller.f_code.co_filename}")
+            caller = caller_frame()
+            if caller is None or not caller.f_code.co_filename.startswith("<frozen importlib"):
+                self.forbid("unpickle", event, f"called from {caller.f_code.co_filename if caller else 'native code'}")
         elif event == "ctypes.dlopen":
             name = args[0]
             if not (isinstance(name, str) and os.path.isabs(name) and os.path.realpath(name).startswith(self.lib_roots)):
@@ -209,14 +222,14 @@ class Recorder:
             if filename == self.model_path:
                 return  # the import of model.py itself
             text = source if isinstance(source, str) else bytes(source).decode("latin-1") if isinstance(source, (bytes, bytearray)) else ""
-            if MARKER in text or self.is_model_frame(sys._getframe(2)):
+            if MARKER in text or self.is_model_frame(caller_frame()):
                 self.forbid("exec", event, repr(text[:200]))
         elif event == "exec":
-            if self.is_model_frame(sys._getframe(2)):
+            if self.is_model_frame(caller_frame()):
                 self.forbid("exec", event, repr(args))
-        elif event in ("code.__new__", "_thread.start_new_thread"):
-            if self.is_model_frame(sys._getframe(2)):
-                self.forbid("exec" if event == "code.__new__" else "thread", event, repr(args)[:200])
+        elif event == "code.__new__":
+            if self.is_model_frame(caller_frame()):
+                self.forbid("exec", event, repr(args)[:200])
 
     def is_blocked(self, name):
         parts = name.split(".")
@@ -236,7 +249,7 @@ def guard_imports(slot):
 
     def check(name, event):
         recorder = slot[0]
-        if recorder is None or not recorder.is_blocked(name) or not recorder.is_model_frame(sys._getframe(2)):
+        if recorder is None or not recorder.is_blocked(name) or not recorder.is_model_frame(caller_frame()):
             return
         try:
             recorder.forbid("import", event, name)

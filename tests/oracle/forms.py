@@ -535,7 +535,7 @@ def passing_applies(passing, binding):
 # --- helpers some forms need ----------------------------------------------
 
 HELPERS = {
-    "box": ["class _Box:", "    __match_args__ = ('v',)", "    def __init__(self, v):", "        self.v = v"],
+    "box": ["class _Box:", "    def __init__(self, v):", "        self.v = v"],
     "boxed": ["class _Boxed(Exception):", "    pass"],
     "ctx": ["class _Ctx:", "    def __init__(self, v):", "        self.v = v", "    def __enter__(self):", "        return self.v", "    def __exit__(self, *exc):", "        return False"],
     "actx": ["class _ACtx:", "    def __init__(self, v):", "        self.v = v", "    async def __aenter__(self):", "        return self.v", "    async def __aexit__(self, *exc):", "        return False"],

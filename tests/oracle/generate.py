@@ -35,18 +35,20 @@ from forms import BINDINGS, HELPERS, PASSINGS, USES, Names, binding_applies, ind
 LOCATIONS = ("module", "load_model", "init", "forward")
 
 
-def render(prog_id, kind, source, variant, binding, passing, use, location):
+def render(prog_id, kind, source, variant, binding, passing, use, location, payload=None):
+    """model.py of one program; `payload` (lines) replaces the composed one."""
     c = Names()
-    use_f, attr = USES[use]
-    value = value_of(variant, attr)
+    if payload is None:
+        use_f, attr = USES[use]
+        value = value_of(variant, attr)
 
-    def after_passing(acc):
-        return use_f(acc, variant, c, attr)
+        def after_passing(acc):
+            return use_f(acc, variant, c, attr)
 
-    def after_binding(acc):
-        return PASSINGS[passing](acc, after_passing, c)
+        def after_binding(acc):
+            return PASSINGS[passing](acc, after_passing, c)
 
-    payload = BINDINGS[binding](value, after_binding, c)
+        payload = BINDINGS[binding](value, after_binding, c)
     helpers = [line for h in sorted(c.helpers) for line in [*HELPERS[h], ""]]
     imports = sorted(set(variant["imports"]) | c.imports | {"import torch", "import torch.nn as nn", "from safetensors.torch import load_file"})
     out = [
@@ -178,6 +180,51 @@ MATRIX_SOURCE = "reexport-torch-load"
 MATRIX_USES = ("call-positional", "attr-positional", "call-keyword", "attr-variables")
 
 
+# Control programs: hand-written checks of the event definition itself, each
+# with the kinds of forbidden events it must record, no more and no fewer.
+# What libraries do on their own (lazy imports that unmarshal .pyc files and
+# load extensions, dataclasses' exec, reading their own files) records
+# nothing; what model.py does itself does.
+CONTROLS = [
+    ("lazy-stdlib-import", ["import colorsys", "colorsys.rgb_to_hsv(0.1, 0.2, 0.3)"], []),
+    ("lazy-library-import", ["import scipy.ndimage", "scipy.ndimage.uniform_filter([1.0, 2.0])"], []),
+    ("dataclass", ["import dataclasses", "@dataclasses.dataclass", "class Point:", "    x: int = 1", "Point()"], []),
+    ("typing-annotation-int", ["import typing", "def f(x: 'int'):", "    return x", "typing.get_type_hints(f)"], []),
+    ("read-own-weights", ["open(weights_path, 'rb').read(8)"], []),
+    ("read-library-file", ["open(torch.__file__, 'rb').read(8)"], []),
+    ("read-etc-passwd", ["open('/etc/passwd', 'rb')"], ["file-read"]),
+    ("read-own-environ", ["open('/proc/self/environ', 'rb')"], ["file-read"]),
+    ("read-cpuinfo", ["open('/proc/cpuinfo', 'rb').read(8)"], []),
+    ("write-shm", ["open('/dev/shm/GGORACLE', 'w')"], ["file-write"]),
+    ("write-own-folder", ["open(weights_path + '.GGORACLE', 'wb')"], ["file-write"]),
+    ("compile-without-marker", ["compile('1 + 1', '<s>', 'eval')"], ["exec"]),
+    ("eval-without-marker", ["eval('1 + 1')"], ["exec"]),
+    ("import-os", ["import os"], ["import"]),
+    ("import-os-in-eval", ["eval(\"__import__('os')\")"], ["exec"]),
+    ("network-through-library", ["import torch.hub", "torch.hub.urlopen('http://127.0.0.1:9/GGORACLE')"], ["network"]),
+    ("marshal-from-model", ["import marshal", "marshal.loads(marshal.dumps(1))"], ["import"]),
+]
+
+
+def write_control(out_dir, name, payload, expected, manifest):
+    prog_id = f"control-{name}"
+    variant = {"config": {}, "metadata": {}, "imports": [], "prelude": []}
+    source = {"name": name}
+    text = render(prog_id, "control", source, variant, None, None, None, "load_model", payload)
+    folder = os.path.join(out_dir, prog_id)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "model.py"), "w") as f:
+        f.write(text)
+    with open(os.path.join(folder, "model_config.yaml"), "w") as f:
+        f.write(config_yaml(variant))
+    with open(os.path.join(folder, "model.safetensors"), "wb") as f:
+        f.write(safetensors_bytes({}))
+    manifest.append(
+        {"id": prog_id, "pair": None, "set": "control", "kind": "control", "source": name, "class": "control", "effect": None,
+         "binding": None, "passing": None, "use": None, "location": "load_model", "model_section": {"num_classes": 2}, "expected": expected}
+    )  # fmt: skip
+
+
 def pick_sources(spec):
     """Sources whose name or class matches one of the comma-separated
     prefixes in `spec` (all when empty)."""
@@ -190,7 +237,7 @@ def pick_sources(spec):
     return chosen
 
 
-def generate(out_dir, n=0, seed=0, matrix_uses=(), sources=None):
+def generate(out_dir, n=0, seed=0, matrix_uses=(), sources=None, controls=False):
     """Writes the programs and OUT/manifest.json; returns the manifest.
 
     `n` random pairs (set "sample"), plus, for every binding form and each use
@@ -212,6 +259,9 @@ def generate(out_dir, n=0, seed=0, matrix_uses=(), sources=None):
             if compatible(*combo):
                 write_pair(out_dir, index, combo, manifest, "matrix")
                 index += 1
+    if controls:
+        for name, payload, expected in CONTROLS:
+            write_control(out_dir, name, payload, expected, manifest)
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     return manifest
@@ -224,10 +274,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--matrix", action="store_true", help="also every binding form x the matrix use forms, for one source")
     ap.add_argument("--sources", default="", help="only these sources: comma-separated name prefixes or classes")
+    ap.add_argument("--controls", action="store_true", help="also the control programs (checks of the event definition)")
     ap.add_argument("--matrix-uses", default=",".join(MATRIX_USES), help="use forms of the matrix (comma-separated; 'all' for every one)")
     args = ap.parse_args()
     uses = (sorted(USES) if args.matrix_uses == "all" else args.matrix_uses.split(",")) if args.matrix else ()
-    manifest = generate(args.out, args.n, args.seed, uses, pick_sources(args.sources))
+    manifest = generate(args.out, args.n, args.seed, uses, pick_sources(args.sources), args.controls)
     print(f"generate: {len(manifest)} programs in {args.out}")
 
 

@@ -141,6 +141,7 @@ def main():
     ap.add_argument("--matrix", action="store_true", help="also every binding form x the matrix use forms, for one source")
     ap.add_argument("--matrix-uses", default=",".join(generate.MATRIX_USES), help="use forms of the matrix (comma-separated; 'all' for every one)")
     ap.add_argument("--sources", default="", help="only these sources: comma-separated name prefixes or classes (see tests/oracle/sources.py)")
+    ap.add_argument("--controls", action="store_true", help="also the control programs that check the event definition itself")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--keep", metavar="DIR", help="write the programs here and keep them (default: a temporary folder)")
     ap.add_argument("--gasguard", default=None, help="the gasguard binary (default: target/release/gasguard, else target/debug/gasguard)")
@@ -176,7 +177,7 @@ def main():
         unknown = [u for u in uses if u not in generate.USES]
         if unknown:
             fail(f"unknown use forms {unknown}; known: {', '.join(sorted(generate.USES))}")
-        programs = generate.generate(out_dir, args.n, args.seed, uses, generate.pick_sources(args.sources))
+        programs = generate.generate(out_dir, args.n, args.seed, uses, generate.pick_sources(args.sources), args.controls)
         t1 = time.monotonic()
         verdicts = static_verdicts(gasguard, programs, out_dir, args.jobs, args.batch)
         t2 = time.monotonic()
@@ -199,12 +200,24 @@ def numbers(rows):
     }
 
 
+def check_controls(rows):
+    """Control programs whose recorded kinds differ from the expected ones."""
+    bad = []
+    for r in rows:
+        got = sorted({e["kind"] for e in r["events"]})
+        if got != sorted(r["expected"]):
+            bad.append(f"control {r['source']}: expected {sorted(r['expected'])}, recorded {got} ({r['stage']}: {r['error']})")
+    return bad
+
+
 def report(args, programs, verdicts, results, server, out_dir, times):
     rows = []
     for p in programs:
         accepted, codes = verdicts[p["id"]]
         res = results.get(p["id"], {"events": [], "stage": "missing", "ok": False, "error": "no runtime result"})
         rows.append({**p, "accepted": accepted, "codes": codes, "events": res["events"], "stage": res["stage"], "ok": res["ok"], "error": res.get("error"), "violation": accepted and bool(res["events"])})
+    control_failures = check_controls([r for r in rows if r["kind"] == "control"])
+    rows = [r for r in rows if r["kind"] != "control"]
     violations = [r for r in rows if r["violation"]]
     inert = [r for r in rows if r["kind"] == "danger" and not r["events"]]
     noisy = [r for r in rows if r["kind"] == "benign" and r["events"]]
@@ -225,6 +238,10 @@ def report(args, programs, verdicts, results, server, out_dir, times):
             if len(group) > args.show:
                 print(f"... and {len(group) - args.show} more: {', '.join(r['id'] for r in group[args.show : args.show + 20])}")
             print()
+    if control_failures:
+        print(f"== oracle bugs: control programs that recorded other events than expected: {len(control_failures)}")
+        print("\n".join(control_failures))
+        print()
     rejected_benign = [r for r in benign if not r["accepted"]]
     if rejected_benign:
         codes = collections.Counter(c for r in rejected_benign for c in set(r["codes"]))
@@ -244,6 +261,7 @@ def report(args, programs, verdicts, results, server, out_dir, times):
         "precision": round(precision, 2),
         "generator_inert_dangerous": len(inert),
         "generator_noisy_benign": len(noisy),
+        "control_failures": control_failures,
         "violation_ids": [r["id"] for r in violations],
         "times_s": {"generate": round(gen_s, 2), "static": round(static_s, 2), "runtime": round(runtime_s, 2), **server},
     }
@@ -254,8 +272,9 @@ def report(args, programs, verdicts, results, server, out_dir, times):
         with open(args.results, "w") as f:
             for r in rows:
                 f.write(json.dumps(r) + "\n")
-    print(f"oracle: {len(rows)} programs, soundness violations {len(violations)}, precision {precision:.1f}%, generator bugs {len(inert) + len(noisy)}")
-    ok = not violations and precision >= args.min_precision and not inert and not noisy
+    controls = f", control failures {len(control_failures)}" if args.controls else ""
+    print(f"oracle: {len(rows)} programs, soundness violations {len(violations)}, precision {precision:.1f}%, generator bugs {len(inert) + len(noisy)}{controls}")
+    ok = not violations and precision >= args.min_precision and not inert and not noisy and not control_failures
     return 0 if ok else 1
 
 
