@@ -70,6 +70,8 @@ def static_verdicts(gasguard, programs, out_dir, jobs, batch):
     return verdicts
 
 
+LIBRARY_SWITCHES = {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_DISABLE_IMPLICIT_TOKEN"}
+
 CONFINE = [
     # A user namespace (so this works unprivileged too), a network namespace
     # with only a down loopback, and a mount namespace in which the server
@@ -90,7 +92,11 @@ def runtime_results(python, programs, out_dir, jobs, timeout, confine, per_child
         if shutil.which("unshare") is None:
             fail("`unshare` (util-linux) is needed to confine the fork server; install it, or pass --no-confine on a machine you do not mind")
         cmd = [*CONFINE, *cmd, "--read-only"]
-    proc = subprocess.run(cmd, input="\n".join(lines).encode(), capture_output=True)
+    # Libraries' offline switches and tokens would turn a download attempt
+    # into a silent no-op on some machines: the programs run as the evaluator
+    # would, with none of them set.
+    env = {k: v for k, v in os.environ.items() if k not in LIBRARY_SWITCHES}
+    proc = subprocess.run(cmd, input="\n".join(lines).encode(), capture_output=True, env=env)
     results, server = {}, None
     for line in proc.stdout.decode(errors="replace").splitlines():
         item = json.loads(line)
