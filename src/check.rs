@@ -31,6 +31,8 @@ pub struct CheckOptions {
     pub runtime: runtime::RuntimeOptions,
     /// `false` for `gasguard sandbox`: static findings are not reported.
     pub static_checks: bool,
+    /// Hardening rules the repository's settings ignore (`gasguard.toml`).
+    pub ignores: Vec<crate::settings::Ignore>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -56,6 +58,8 @@ pub struct SubmissionReport {
     pub code: Option<crate::python::CodeInventory>,
     /// Every entry as gasguard read it (name, declared size, kind).
     pub entries: Vec<EntrySummary>,
+    /// Findings of ignored hardening rules: out of the verdict, still reported.
+    pub suppressed: Vec<crate::settings::Suppressed>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -100,6 +104,7 @@ pub fn check_path(
         runtime: None,
         code: None,
         entries: Vec::new(),
+        suppressed: Vec::new(),
     };
     if let Some(sub) = Submission::open(path, policy, &mut diags)? {
         report.is_zip = sub.is_zip();
@@ -143,7 +148,8 @@ pub fn check_path(
                 b.rule.code,
             ))
     });
-    report.diagnostics = cap_repeats(diags);
+    (report.diagnostics, report.suppressed) =
+        crate::settings::ignore::apply(&options.ignores, cap_repeats(diags));
     Ok(report)
 }
 
