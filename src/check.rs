@@ -273,6 +273,7 @@ fn check_submission(
     }
 
     let model_path = layout.path(MODEL_FILE);
+    crate::progress::stage("analysing model.py");
     if let Some(entry) = sub.find(&model_path) {
         match sub.read_all(entry, policy.limits.max_text_file_bytes) {
             Ok(bytes) => {
@@ -288,6 +289,7 @@ fn check_submission(
     }
 
     let weights_path = layout.path(&facts.weights_file);
+    crate::progress::stage("reading the weights");
     if sub.find(&weights_path).is_none() {
         let named = if facts.weights_file == config::DEFAULT_WEIGHTS_FILE {
             "the default"
@@ -331,6 +333,7 @@ fn check_submission(
     }
 
     if sub.is_zip() {
+        crate::progress::stage("verifying the archive's data");
         verify_entry_data(sub, &[config_path.as_str(), model_path.as_str()], diags);
     }
 
@@ -366,6 +369,7 @@ fn check_submission(
             .help("fix the errors above; the model is run only when they pass"),
         ),
         mode => {
+            crate::progress::stage("running the model in the sandbox");
             let outcome = match &options.interpreter {
                 Some(Ok(interp)) => {
                     runtime::run(sub, &layout, &facts, interp, &options.runtime).map_err(|u| u.0)

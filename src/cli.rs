@@ -564,7 +564,11 @@ fn run_pack(
 ) -> anyhow::Result<i32> {
     let policy = load_policy(policy)?;
     resolve_interpreter(&mut options)?;
-    match pack::pack_path(&path, &output, &policy, &options)? {
+    let progress = crate::progress::Progress::new();
+    let task = progress.task(&path.display().to_string());
+    let packed = pack::pack_path(&path, &output, &policy, &options);
+    drop(task);
+    match packed? {
         pack::PackOutcome::Rejected(report) => {
             emit(std::slice::from_ref(&report), format, None, color)?;
             eprintln!(
