@@ -207,7 +207,8 @@ enum Command {
         write_docs: Option<PathBuf>,
     },
     /// Create a new submission that passes `gasguard check` as created:
-    /// model.py, model_config.yaml, and a script writing its weights.
+    /// model.py, model_config.yaml and seeded weights; prints the command
+    /// that writes trained weights from a state_dict.
     Init {
         /// The folder to create (it must not exist, or be empty).
         dir: PathBuf,

@@ -42,16 +42,17 @@ fn text(out: &Output) -> String {
 fn the_wheel_installs_into_a_fresh_venv_and_runs() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let wheels = tmp.path().join("wheels");
-    // Cargo's `test` profile and the crate's own target directory: the
-    // library and every dependency are the ones `cargo test` just built,
-    // so only main.rs is compiled and linked again (seconds, where a
-    // release build would compile everything a second time).
+    // The dev profile and the crate's own target directory: every
+    // dependency is reused from `cargo test`'s build, only gasguard itself
+    // is compiled again (cargo keys artifacts by profile name, and `maturin
+    // build --profile test` would package the test harness). A release
+    // build would compile every dependency a second time.
     let started = std::time::Instant::now();
     let out = run(Command::new(venv_tool("maturin"))
         .args([
             "build",
             "--profile",
-            "test",
+            "dev",
             "--compatibility",
             "linux",
             "--out",
