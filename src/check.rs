@@ -32,7 +32,7 @@ pub struct CheckOptions {
     /// `false` for `gasguard sandbox`: static findings are not reported.
     pub static_checks: bool,
     /// Hardening rules the repository's settings ignore (`gasguard.toml`).
-    pub ignores: Vec<crate::settings::Ignore>,
+    pub ignores: Vec<crate::suppression::Ignore>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -59,7 +59,7 @@ pub struct SubmissionReport {
     /// Every entry as gasguard read it (name, declared size, kind).
     pub entries: Vec<EntrySummary>,
     /// Findings of ignored hardening rules: out of the verdict, still reported.
-    pub suppressed: Vec<crate::settings::Suppressed>,
+    pub suppressed: Vec<crate::suppression::Suppressed>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -149,7 +149,7 @@ pub fn check_path(
             ))
     });
     (report.diagnostics, report.suppressed) =
-        crate::settings::ignore::apply(&options.ignores, cap_repeats(diags));
+        crate::suppression::apply(&options.ignores, cap_repeats(diags));
     Ok(report)
 }
 

@@ -259,10 +259,14 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             output,
             color,
         } => (|| {
-            let settings = resolve_settings(&gate.settings, &paths)?;
+            let settings = Settings::resolve(
+                gate.settings.config.as_deref(),
+                gate.settings.no_config,
+                &paths,
+            )?;
             let settings = settings.as_ref();
             let options = gate.options(settings);
-            let paths = submission_paths(paths, settings)?;
+            let paths = crate::settings::paths_to_check(paths, settings)?;
             let format = format
                 .or(settings.and_then(|s| s.format))
                 .unwrap_or(Format::Human);
@@ -301,7 +305,11 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             format,
             color,
         } => (|| {
-            let settings = resolve_settings(&gate.settings, std::slice::from_ref(&path))?;
+            let settings = Settings::resolve(
+                gate.settings.config.as_deref(),
+                gate.settings.no_config,
+                std::slice::from_ref(&path),
+            )?;
             let settings = settings.as_ref();
             let mut options = gate.options(settings);
             if options.modality.is_none() {
@@ -427,70 +435,6 @@ fn run_check(
         Verdict::Accept => EXIT_ACCEPTED,
         Verdict::Reject => EXIT_REJECTED,
     })
-}
-
-/// The settings for this invocation: `--config`, else the file found above
-/// the checked paths (or the current directory when none is given). Paths
-/// under different settings files are refused: check them separately.
-fn resolve_settings(args: &SettingsArgs, paths: &[PathBuf]) -> anyhow::Result<Option<Settings>> {
-    if args.no_config {
-        return Ok(None);
-    }
-    if let Some(file) = &args.config {
-        return match Settings::load(file)? {
-            Some(settings) => Ok(Some(settings)),
-            None => anyhow::bail!("{} has no [tool.gasguard] table", file.display()),
-        };
-    }
-    let cwd = [PathBuf::from(".")];
-    let starts = if paths.is_empty() { &cwd[..] } else { paths };
-    let mut found: Option<Settings> = None;
-    for (i, start) in starts.iter().enumerate() {
-        let here = Settings::discover(start)?;
-        if i == 0 {
-            found = here;
-            continue;
-        }
-        let origin = |s: &Option<Settings>| s.as_ref().map(|s| s.origin.clone());
-        if origin(&here) != origin(&found) {
-            let name = |s: &Option<Settings>| {
-                origin(s).map_or("no settings file".to_string(), |o| o.display().to_string())
-            };
-            anyhow::bail!(
-                "{} falls under {} but {} under {}: check them in separate runs, or pass --config",
-                starts[0].display(),
-                name(&found),
-                start.display(),
-                name(&here)
-            );
-        }
-    }
-    Ok(found)
-}
-
-/// The paths to check: those given, else the settings file's submissions.
-fn submission_paths(
-    paths: Vec<PathBuf>,
-    settings: Option<&Settings>,
-) -> anyhow::Result<Vec<PathBuf>> {
-    if !paths.is_empty() {
-        return Ok(paths);
-    }
-    match settings {
-        // Shown relative to the current directory when under it.
-        Some(s) if !s.submissions.is_empty() => Ok(s
-            .submissions
-            .iter()
-            .map(|s| PathBuf::from(report::relative_to_cwd(&s.path.to_string_lossy())))
-            .collect()),
-        Some(s) => anyhow::bail!(
-            "no paths given and {} lists no [[submission]]; pass the submission folders or list them there",
-            s.origin.display()
-        ),
-        None => anyhow::bail!(
-            "no paths given and no gasguard.toml (or [tool.gasguard] in pyproject.toml) lists submissions; pass the submission folders or ZIPs to check"
-        ),
-    }
 }
 
 /// The man pages (`gasguard.1`, `gasguard-check.1`, ...), generated from

@@ -19,5 +19,6 @@ pub mod rules;
 pub mod runtime;
 pub mod settings;
 pub mod submission;
+pub mod suppression;
 pub mod weights;
 pub mod yaml;

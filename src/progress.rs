@@ -22,9 +22,15 @@ thread_local! {
 pub fn stage(message: &str) {
     CURRENT.with(|c| {
         if let Some(bar) = c.borrow().as_ref() {
-            bar.set_message(crate::report::human::sanitize(message));
+            bar.set_message(one_line(message));
         }
     });
+}
+
+/// Text for a spinner line: no control characters (a path may come from
+/// anywhere), so it can neither break the line nor drive the terminal.
+fn one_line(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// The spinners of one command.
@@ -49,7 +55,7 @@ impl Progress {
         let style = ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let bar = multi.add(ProgressBar::new_spinner().with_style(style));
-        bar.set_prefix(crate::report::human::sanitize(name));
+        bar.set_prefix(one_line(name));
         bar.set_message("checking");
         bar.enable_steady_tick(Duration::from_millis(120));
         CURRENT.with(|c| *c.borrow_mut() = Some(bar.clone()));

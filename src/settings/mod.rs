@@ -11,10 +11,9 @@ use crate::check::SandboxMode;
 use crate::config::Modality;
 use crate::report::Format;
 
-pub mod ignore;
 mod parse;
 
-pub use ignore::{Ignore, Suppressed};
+use crate::suppression::Ignore;
 
 /// File names searched in each directory, in this order.
 pub const CONFIG_FILE: &str = "gasguard.toml";
@@ -76,6 +75,50 @@ impl Settings {
         Ok(None)
     }
 
+    /// The settings for one command: `config` (`--config`), else the file
+    /// found above the checked paths (the current directory when none is
+    /// given); none with `no_config`. Paths under different settings files
+    /// are refused: check them in separate runs.
+    pub fn resolve(
+        config: Option<&Path>,
+        no_config: bool,
+        paths: &[PathBuf],
+    ) -> anyhow::Result<Option<Settings>> {
+        if no_config {
+            return Ok(None);
+        }
+        if let Some(file) = config {
+            return match Settings::load(file)? {
+                Some(settings) => Ok(Some(settings)),
+                None => anyhow::bail!("{} has no [tool.gasguard] table", file.display()),
+            };
+        }
+        let cwd = [PathBuf::from(".")];
+        let starts = if paths.is_empty() { &cwd[..] } else { paths };
+        let mut found: Option<Settings> = None;
+        for (i, start) in starts.iter().enumerate() {
+            let here = Settings::discover(start)?;
+            if i == 0 {
+                found = here;
+                continue;
+            }
+            let origin = |s: &Option<Settings>| s.as_ref().map(|s| s.origin.clone());
+            if origin(&here) != origin(&found) {
+                let name = |s: &Option<Settings>| {
+                    origin(s).map_or("no settings file".to_string(), |o| o.display().to_string())
+                };
+                anyhow::bail!(
+                    "{} falls under {} but {} under {}: check them in separate runs, or pass --config",
+                    starts[0].display(),
+                    name(&found),
+                    start.display(),
+                    name(&here)
+                );
+            }
+        }
+        Ok(found)
+    }
+
     /// The modality the file sets for `path`, if `path` is one of its
     /// submissions.
     pub fn modality_for(&self, path: &Path) -> Option<Modality> {
@@ -84,5 +127,30 @@ impl Settings {
             .iter()
             .find(|s| std::fs::canonicalize(&s.path).is_ok_and(|p| p == wanted))
             .and_then(|s| s.modality)
+    }
+}
+
+/// The paths to check: those given, else the settings' submissions (shown
+/// relative to the current directory when under it).
+pub fn paths_to_check(
+    paths: Vec<PathBuf>,
+    settings: Option<&Settings>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    if !paths.is_empty() {
+        return Ok(paths);
+    }
+    match settings {
+        Some(s) if !s.submissions.is_empty() => Ok(s
+            .submissions
+            .iter()
+            .map(|s| PathBuf::from(crate::report::relative_to_cwd(&s.path.to_string_lossy())))
+            .collect()),
+        Some(s) => anyhow::bail!(
+            "no paths given and {} lists no [[submission]]; pass the submission folders or list them there",
+            s.origin.display()
+        ),
+        None => anyhow::bail!(
+            "no paths given and no gasguard.toml (or [tool.gasguard] in pyproject.toml) lists submissions; pass the submission folders or ZIPs to check"
+        ),
     }
 }

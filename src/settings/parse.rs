@@ -8,12 +8,13 @@ use clap::ValueEnum;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Ignore, Settings, SubmissionSetting};
+use super::{Settings, SubmissionSetting};
 use crate::check::SandboxMode;
 use crate::config::Modality;
 use crate::diagnostic::line_column;
 use crate::report::Format;
 use crate::rules::{self, class::RuleClass};
+use crate::suppression::Ignore;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

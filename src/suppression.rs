@@ -1,5 +1,7 @@
 //! Ignored hardening rules: their findings leave the verdict but stay in
-//! the report, marked suppressed with the repository's reason.
+//! the report, marked suppressed with the repository's reason. The ignores
+//! come from the repository's settings (`settings/`); this module is the
+//! part the pipeline (`check`) applies, and depends on neither.
 
 use crate::diagnostic::Diagnostic;
 use crate::rules::{Rule, class::RuleClass};
