@@ -63,6 +63,12 @@ impl Progress {
     }
 }
 
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress::new()
+    }
+}
+
 /// One submission's spinner; removed when finished or dropped.
 pub struct Task {
     bar: Option<ProgressBar>,

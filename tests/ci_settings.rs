@@ -184,6 +184,17 @@ fn a_bad_settings_file_is_exit_2_with_each_location() {
         err.contains("gasguard.toml:3:12: `modality` is `3d`"),
         "{err}"
     );
+
+    let (code, err) = refused("policy = \"nope.yaml\"\n[[submission]]\npath = \"models/gone\"\n");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("gasguard.toml:1:10: policy file `nope.yaml` does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains("gasguard.toml:3:8: submission `models/gone` does not exist"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -102,16 +102,35 @@ pub(super) fn parse(
         let modality = s
             .modality
             .and_then(|m| choice::<Modality>(&mut problems, &m, "modality"));
-        if s.path.get_ref().trim().is_empty() {
-            problems.add(s.path.span(), "`path` is empty");
+        let path = base.join(s.path.get_ref());
+        if s.path.get_ref().trim().is_empty() || !path.exists() {
+            problems.add(
+                s.path.span(),
+                format_args!(
+                    "submission `{}` does not exist (paths are relative to this file)",
+                    s.path.get_ref()
+                ),
+            );
             continue;
         }
-        settings.submissions.push(SubmissionSetting {
-            path: base.join(s.path.get_ref()),
-            modality,
-        });
+        settings
+            .submissions
+            .push(SubmissionSetting { path, modality });
     }
-    settings.policy = raw.policy.map(|p| base.join(p.get_ref()));
+    if let Some(p) = raw.policy {
+        let path = base.join(p.get_ref());
+        if path.is_file() {
+            settings.policy = Some(path);
+        } else {
+            problems.add(
+                p.span(),
+                format_args!(
+                    "policy file `{}` does not exist (paths are relative to this file)",
+                    p.get_ref()
+                ),
+            );
+        }
+    }
     settings.format = raw
         .format
         .and_then(|f| choice::<Format>(&mut problems, &f, "format"));
