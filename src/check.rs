@@ -31,6 +31,8 @@ pub struct CheckOptions {
     pub runtime: runtime::RuntimeOptions,
     /// `false` for `gasguard sandbox`: static findings are not reported.
     pub static_checks: bool,
+    /// Hardening rules the repository's settings ignore (`gasguard.toml`).
+    pub ignores: Vec<crate::suppression::Ignore>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -56,6 +58,8 @@ pub struct SubmissionReport {
     pub code: Option<crate::python::CodeInventory>,
     /// Every entry as gasguard read it (name, declared size, kind).
     pub entries: Vec<EntrySummary>,
+    /// Findings of ignored hardening rules: out of the verdict, still reported.
+    pub suppressed: Vec<crate::suppression::Suppressed>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -100,6 +104,7 @@ pub fn check_path(
         runtime: None,
         code: None,
         entries: Vec::new(),
+        suppressed: Vec::new(),
     };
     if let Some(sub) = Submission::open(path, policy, &mut diags)? {
         report.is_zip = sub.is_zip();
@@ -143,7 +148,8 @@ pub fn check_path(
                 b.rule.code,
             ))
     });
-    report.diagnostics = cap_repeats(diags);
+    (report.diagnostics, report.suppressed) =
+        crate::suppression::apply(&options.ignores, cap_repeats(diags));
     Ok(report)
 }
 
@@ -267,6 +273,7 @@ fn check_submission(
     }
 
     let model_path = layout.path(MODEL_FILE);
+    crate::progress::stage("analysing model.py");
     if let Some(entry) = sub.find(&model_path) {
         match sub.read_all(entry, policy.limits.max_text_file_bytes) {
             Ok(bytes) => {
@@ -282,6 +289,7 @@ fn check_submission(
     }
 
     let weights_path = layout.path(&facts.weights_file);
+    crate::progress::stage("reading the weights");
     if sub.find(&weights_path).is_none() {
         let named = if facts.weights_file == config::DEFAULT_WEIGHTS_FILE {
             "the default"
@@ -325,6 +333,7 @@ fn check_submission(
     }
 
     if sub.is_zip() {
+        crate::progress::stage("verifying the archive's data");
         verify_entry_data(sub, &[config_path.as_str(), model_path.as_str()], diags);
     }
 
@@ -360,6 +369,7 @@ fn check_submission(
             .help("fix the errors above; the model is run only when they pass"),
         ),
         mode => {
+            crate::progress::stage("running the model in the sandbox");
             let outcome = match &options.interpreter {
                 Some(Ok(interp)) => {
                     runtime::run(sub, &layout, &facts, interp, &options.runtime).map_err(|u| u.0)

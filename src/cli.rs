@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, CheckOptions, SandboxMode, Verdict};
 use crate::config::Modality;
@@ -14,6 +14,7 @@ use crate::policy::Policy;
 use crate::report::{self, Format};
 use crate::rules;
 use crate::runtime::{self, Device, RuntimeOptions};
+use crate::settings::Settings;
 
 /// Exit codes: the contract with scripts and CI.
 pub const EXIT_ACCEPTED: i32 = 0;
@@ -91,26 +92,60 @@ struct GateArgs {
     /// A policy file replacing the built-in rules/sn34.yaml.
     #[arg(long)]
     policy: Option<PathBuf>,
-    /// Run the model in the sandbox after the static checks.
-    #[arg(long, value_enum, default_value = "auto")]
-    sandbox: SandboxMode,
+    /// Run the model in the sandbox after the static checks [default: auto].
+    #[arg(long, value_enum)]
+    sandbox: Option<SandboxMode>,
     #[command(flatten)]
     runtime: RuntimeArgs,
     /// Treat warnings as errors.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_strict")]
     strict: bool,
+    /// Do not treat warnings as errors, whatever the settings file says.
+    #[arg(long, overrides_with = "strict")]
+    no_strict: bool,
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+/// Where the per-repository settings come from.
+#[derive(clap::Args, Debug, Clone)]
+struct SettingsArgs {
+    /// Read settings from FILE (gasguard.toml, or a pyproject.toml with
+    /// [tool.gasguard]) instead of searching for one above the checked path.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore every settings file.
+    #[arg(long)]
+    no_config: bool,
 }
 
 impl GateArgs {
-    fn options(&self) -> CheckOptions {
+    /// The options for one invocation: the command line over the settings
+    /// file over the defaults.
+    fn options(&self, settings: Option<&Settings>) -> CheckOptions {
+        let strict = if self.strict || self.no_strict {
+            self.strict
+        } else {
+            settings.and_then(|s| s.strict).unwrap_or(false)
+        };
         CheckOptions {
             modality: self.modality,
-            strict: self.strict,
-            sandbox: self.sandbox,
+            strict,
+            sandbox: self
+                .sandbox
+                .or(settings.and_then(|s| s.sandbox))
+                .unwrap_or(SandboxMode::Auto),
             interpreter: None,
             runtime: self.runtime.options(),
             static_checks: true,
+            ignores: settings.map(|s| s.ignores.clone()).unwrap_or_default(),
         }
+    }
+
+    fn policy(&self, settings: Option<&Settings>) -> Option<PathBuf> {
+        self.policy
+            .clone()
+            .or_else(|| settings.and_then(|s| s.policy.clone()))
     }
 }
 
@@ -118,13 +153,14 @@ impl GateArgs {
 enum Command {
     /// Check submissions (directories or .zip files) and report every problem.
     Check {
-        /// Submission directories or ZIP archives.
-        #[arg(required = true)]
+        /// Submission directories or ZIP archives (default: the submissions
+        /// listed in gasguard.toml or [tool.gasguard]).
         paths: Vec<PathBuf>,
         #[command(flatten)]
         gate: GateArgs,
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        /// Report format [default: human].
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Write the report to FILE instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -156,9 +192,9 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         gate: GateArgs,
-        /// The format of the check report (standard output).
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        /// The format of the check report (standard output) [default: human].
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
@@ -170,6 +206,23 @@ enum Command {
         #[arg(long, hide = true)]
         write_docs: Option<PathBuf>,
     },
+    /// Create a new submission that passes `gasguard check` as created:
+    /// model.py, model_config.yaml and seeded weights; prints the command
+    /// that writes trained weights from a state_dict.
+    Init {
+        /// The folder to create (it must not exist, or be empty).
+        dir: PathBuf,
+        #[arg(long, value_enum)]
+        modality: Modality,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages into DIR (how docs/man is made).
+    #[command(hide = true)]
+    Man { dir: PathBuf },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -205,14 +258,28 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             format,
             output,
             color,
-        } => run_check(
-            paths,
-            gate.policy.clone(),
-            gate.options(),
-            format,
-            output,
-            color,
-        ),
+        } => (|| {
+            let settings = Settings::resolve(
+                gate.settings.config.as_deref(),
+                gate.settings.no_config,
+                &paths,
+            )?;
+            let settings = settings.as_ref();
+            let options = gate.options(settings);
+            let paths = crate::settings::paths_to_check(paths, settings)?;
+            let format = format
+                .or(settings.and_then(|s| s.format))
+                .unwrap_or(Format::Human);
+            run_check(
+                paths,
+                gate.policy(settings),
+                options,
+                settings,
+                format,
+                output,
+                color,
+            )
+        })(),
         Command::Sandbox {
             path,
             runtime,
@@ -227,8 +294,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
                 interpreter: None,
                 runtime: runtime.options(),
                 static_checks: false,
+                ignores: Vec::new(),
             };
-            run_check(vec![path], None, options, format, output, color)
+            run_check(vec![path], None, options, None, format, output, color)
         }
         Command::Pack {
             path,
@@ -236,15 +304,36 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             gate,
             format,
             color,
-        } => run_pack(
-            path,
-            output,
-            gate.policy.clone(),
-            gate.options(),
-            format,
-            color,
-        ),
+        } => (|| {
+            let settings = Settings::resolve(
+                gate.settings.config.as_deref(),
+                gate.settings.no_config,
+                std::slice::from_ref(&path),
+            )?;
+            let settings = settings.as_ref();
+            let mut options = gate.options(settings);
+            if options.modality.is_none() {
+                options.modality = settings.and_then(|s| s.modality_for(&path));
+            }
+            let format = format
+                .or(settings.and_then(|s| s.format))
+                .unwrap_or(Format::Human);
+            run_pack(path, output, gate.policy(settings), options, format, color)
+        })(),
         Command::Rules { code, write_docs } => run_rules(code, write_docs),
+        Command::Init { dir, modality } => {
+            crate::init::create(&dir, modality).map(|()| EXIT_ACCEPTED)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "gasguard",
+                &mut std::io::stdout(),
+            );
+            Ok(EXIT_ACCEPTED)
+        }
+        Command::Man { dir } => write_man_pages(&dir).map(|()| EXIT_ACCEPTED),
     };
     match result {
         Ok(code) => code,
@@ -259,22 +348,42 @@ fn run_check(
     paths: Vec<PathBuf>,
     policy: Option<PathBuf>,
     mut options: CheckOptions,
+    settings: Option<&Settings>,
     format: Format,
     output: Option<PathBuf>,
     color: ColorChoice,
 ) -> anyhow::Result<i32> {
     let policy = load_policy(policy)?;
     resolve_interpreter(&mut options)?;
-    let options = options;
+    // The modality of each path: --modality, else the settings file's.
+    let per_path: Vec<CheckOptions> = paths
+        .iter()
+        .map(|p| {
+            let mut o = options.clone();
+            if o.modality.is_none() {
+                o.modality = settings.and_then(|s| s.modality_for(p));
+            }
+            o
+        })
+        .collect();
+    let progress = crate::progress::Progress::new();
     // Each path is checked on its own thread; one bad path does not stop the others.
-    let results: Vec<anyhow::Result<check::SubmissionReport>> = std::thread::scope(|scope| {
+    type Timed = anyhow::Result<(check::SubmissionReport, std::time::Duration)>;
+    let results: Vec<Timed> = std::thread::scope(|scope| {
         let handles: Vec<_> = paths
             .iter()
-            .map(|p| {
-                let (policy, options) = (&policy, &options);
+            .zip(&per_path)
+            .map(|(p, options)| {
+                let (policy, progress) = (&policy, &progress);
                 std::thread::Builder::new()
                     .stack_size(64 << 20)
-                    .spawn_scoped(scope, move || check::check_path(p, policy, options))
+                    .spawn_scoped(scope, move || {
+                        let task = progress.task(&p.display().to_string());
+                        let started = std::time::Instant::now();
+                        let result = check::check_path(p, policy, options);
+                        drop(task);
+                        result.map(|r| (r, started.elapsed()))
+                    })
             })
             .collect();
         handles
@@ -291,11 +400,16 @@ fn run_check(
             })
             .collect()
     });
+    drop(progress);
     let mut reports = Vec::new();
+    let mut times = Vec::new();
     let mut failed = false;
     for r in results {
         match r {
-            Ok(report) => reports.push(report),
+            Ok((report, time)) => {
+                reports.push(report);
+                times.push(time);
+            }
             Err(e) => {
                 eprintln!("gasguard: error: {e:#}");
                 failed = true;
@@ -303,6 +417,17 @@ fn run_check(
         }
     }
     emit(&reports, format, output.as_deref(), color)?;
+    if format == Format::Human && reports.len() > 1 {
+        let table = report::summary::table(&reports, &times);
+        match &output {
+            Some(path) => std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(table.as_bytes()))
+                .with_context(|| format!("cannot write {}", path.display()))?,
+            None => print!("{table}"),
+        }
+    }
     if failed {
         return Ok(EXIT_ERROR);
     }
@@ -310,6 +435,14 @@ fn run_check(
         Verdict::Accept => EXIT_ACCEPTED,
         Verdict::Reject => EXIT_REJECTED,
     })
+}
+
+/// The man pages (`gasguard.1`, `gasguard-check.1`, ...), generated from
+/// the argument definitions into `dir` (`docs/man`; a test keeps them in step).
+pub fn write_man_pages(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    clap_mangen::generate_to(Cli::command(), dir)
+        .with_context(|| format!("cannot write the man pages into {}", dir.display()))
 }
 
 fn load_policy(path: Option<PathBuf>) -> anyhow::Result<Policy> {
@@ -353,6 +486,7 @@ fn emit(
         Format::Human => report::human::render(reports, use_color),
         Format::Json => report::json::render(reports),
         Format::Sarif => report::sarif::render(reports),
+        Format::Github => report::github::render(reports),
     };
     match output {
         Some(path) => std::fs::write(path, text)
@@ -375,7 +509,11 @@ fn run_pack(
 ) -> anyhow::Result<i32> {
     let policy = load_policy(policy)?;
     resolve_interpreter(&mut options)?;
-    match pack::pack_path(&path, &output, &policy, &options)? {
+    let progress = crate::progress::Progress::new();
+    let task = progress.task(&path.display().to_string());
+    let packed = pack::pack_path(&path, &output, &policy, &options);
+    drop(task);
+    match packed? {
         pack::PackOutcome::Rejected(report) => {
             emit(std::slice::from_ref(&report), format, None, color)?;
             eprintln!(
@@ -434,9 +572,10 @@ fn rules_table() -> String {
     let mut out = String::new();
     for r in rules::all() {
         out.push_str(&format!(
-            "{:<5} {:<8} {:<28} {}\n",
+            "{:<5} {:<8} {:<10} {:<28} {}\n",
             r.code,
             r.severity.as_str(),
+            r.class().as_str(),
             r.name,
             r.summary
         ));
@@ -448,14 +587,18 @@ fn rules_table() -> String {
 pub fn rules_index() -> String {
     let mut out = String::from(
         "# Rules\n\nGenerated by `gasguard rules --write-docs docs/rules` from the rule declarations in `src/rules/`; \
-         do not edit by hand (a test fails when these pages drift).\n\n| code | name | severity | summary |\n| --- | --- | --- | --- |\n",
+         do not edit by hand (a test fails when these pages drift).\n\n\
+         Class: a **policy** rule restates or protects what the network enforces and cannot be ignored; \
+         a **hardening** rule is gasguard's own caution, which a repository may ignore with a reason \
+         ([configuration](../configuration.md)).\n\n| code | name | severity | class | summary |\n| --- | --- | --- | --- | --- |\n",
     );
     for r in rules::all() {
         out.push_str(&format!(
-            "| [{0}]({0}.md) | {1} | {2} | {3} |\n",
+            "| [{0}]({0}.md) | {1} | {2} | {3} | {4} |\n",
             r.code,
             r.name,
             r.severity.as_str(),
+            r.class().as_str(),
             r.summary
         ));
     }

@@ -175,6 +175,7 @@ pub fn pack_path(
         .create_new(true)
         .open(&partial)
         .with_context(|| format!("cannot create {}", partial.display()))?;
+    crate::progress::stage("writing the canonical ZIP");
     let written = match write_canonical(&sub, &layout, std::io::BufWriter::new(file)) {
         Ok((w, files)) => w
             .into_inner()
@@ -198,6 +199,7 @@ pub fn pack_path(
         // layer failed.
         std::fs::set_permissions(&partial, std::os::unix::fs::PermissionsExt::from_mode(0o444))
             .with_context(|| format!("cannot make {} read-only", partial.display()))?;
+        crate::progress::stage("hashing the canonical ZIP");
         let (size, sha256) = sha256_file(&partial)?;
         let mut report = check::check_path(&partial, policy, options)?;
         report.path = out.display().to_string();

@@ -21,6 +21,7 @@ fn static_options() -> gasguard::check::CheckOptions {
         interpreter: None,
         runtime: gasguard::runtime::RuntimeOptions::default(),
         static_checks: true,
+        ignores: Vec::new(),
     }
 }
 

@@ -135,8 +135,12 @@ pub fn render(reports: &[SubmissionReport], color: bool) -> String {
             Verdict::Accept => (if color { "\x1b[32m✓\x1b[0m" } else { "✓" }, "accepted"),
             Verdict::Reject => (if color { "\x1b[31m✗\x1b[0m" } else { "✗" }, "rejected"),
         };
+        let suppressed = match report.suppressed.len() {
+            0 => String::new(),
+            n => format!(", {n} suppressed by settings"),
+        };
         out.push_str(&format!(
-            "{mark} {}: {word} ({} errors, {} warnings)\n",
+            "{mark} {}: {word} ({} errors, {} warnings{suppressed})\n",
             sanitize(&report.path),
             report.count(Severity::Error),
             report.count(Severity::Warning)

@@ -4,18 +4,15 @@ use serde_json::{Value, json};
 
 use super::{JSON_SCHEMA_VERSION, overall_verdict, position};
 use crate::check::SubmissionReport;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
 
 pub fn render(reports: &[SubmissionReport]) -> String {
     let submissions: Vec<Value> = reports
         .iter()
         .map(|r| {
-            let diagnostics: Vec<Value> = r
-                .diagnostics
-                .iter()
-                .map(|d| {
-                    let pos = position(r, d);
-                    json!({
+            let diagnostic = |d: &Diagnostic| {
+                let pos = position(r, d);
+                json!({
                         "code": d.rule.code,
                         "name": d.rule.name,
                         "severity": d.severity,
@@ -27,7 +24,17 @@ pub fn render(reports: &[SubmissionReport]) -> String {
                         "end_column": pos.map(|p| p.end_column),
                         "help": d.help,
                         "url": d.rule.url(),
-                    })
+                })
+            };
+            let diagnostics: Vec<Value> = r.diagnostics.iter().map(diagnostic).collect();
+            // Findings of ignored hardening rules, with the settings' reason.
+            let suppressed: Vec<Value> = r
+                .suppressed
+                .iter()
+                .map(|s| {
+                    let mut v = diagnostic(&s.diagnostic);
+                    v["suppression"] = json!({"reason": s.reason});
+                    v
                 })
                 .collect();
             json!({
@@ -41,10 +48,12 @@ pub fn render(reports: &[SubmissionReport]) -> String {
                 "entries": r.entries,
                 "runtime": r.runtime,
                 "diagnostics": diagnostics,
+                "suppressed": suppressed,
                 "summary": {
                     "errors": r.count(Severity::Error),
                     "warnings": r.count(Severity::Warning),
                     "infos": r.count(Severity::Info),
+                    "suppressed": r.suppressed.len(),
                 },
             })
         })

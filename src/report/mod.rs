@@ -3,15 +3,19 @@
 use crate::check::{SubmissionReport, Verdict};
 use crate::diagnostic::{Diagnostic, line_column};
 
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod summary;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
     Sarif,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
 }
 
 /// Version of the JSON report's schema (`docs/output.md`); bump on change.
@@ -45,4 +49,22 @@ pub fn position(report: &SubmissionReport, d: &Diagnostic) -> Option<Position> {
         end_line,
         end_column,
     })
+}
+
+/// `path` relative to the current directory when it lies under it
+/// (`/`-separated, no `./` or trailing `/`; `.` for the directory itself).
+pub fn under_cwd(path: &str) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let absolute = std::path::absolute(path).ok()?;
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    let absolute = std::fs::canonicalize(&absolute).unwrap_or(absolute);
+    let relative = absolute.strip_prefix(&cwd).ok()?;
+    let text = relative.to_string_lossy().replace('\\', "/");
+    Some(if text.is_empty() { ".".into() } else { text })
+}
+
+/// How GitHub wants a file named: relative to the current directory (the
+/// workspace in a job) when it lies under it, else as given.
+pub fn relative_to_cwd(path: &str) -> String {
+    under_cwd(path).unwrap_or_else(|| path.trim_end_matches('/').to_string())
 }

@@ -61,18 +61,20 @@ impl Rule {
     /// The full page written to `docs/rules/CODE.md`.
     pub fn docs_page(&self) -> String {
         format!(
-            "# {code}: {name}\n\nDefault severity: **{sev}**. {summary}.\n\n{docs}",
+            "# {code}: {name}\n\nDefault severity: **{sev}**. {summary}.\n\n{class}\n\n{docs}",
             code = self.code,
             name = self.name,
             sev = self.severity.as_str(),
+            class = self.class_line(),
             summary = self.summary,
             docs = self.docs()
         )
     }
 }
 
-/// Where the docs pages are published; diagnostics link here.
-pub const DOCS_BASE_URL: &str = "https://github.com/gasguard/gasguard/blob/main";
+/// Where the docs pages are published; diagnostics link here. One setting:
+/// `repository` in Cargo.toml.
+pub const DOCS_BASE_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main");
 
 /// Declares a list of rules, each a `pub static` with its doc comment kept as
 /// the rule's documentation, plus `ALL` listing them in declaration order.
@@ -93,6 +95,7 @@ macro_rules! declare_rules {
 }
 
 pub mod archive;
+pub mod class;
 pub mod code;
 pub mod config;
 pub mod layout;
