@@ -209,17 +209,18 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 );
                 return;
             }
-            // The API itself (not everything under a module-wide entry such
-            // as `torchvision.models`), or any `from_pretrained`.
-            let conditional =
-                paths::apis_covering(&self.policy.apis, &p)
-                    .iter()
-                    .any(|(a, spelt)| {
-                        a.when != crate::policy::ApiCondition::Always
-                            && (a.name == *spelt
-                                || spelt.ends_with(".from_pretrained")
-                                || !a.unproven_warns && a.name == p)
-                    });
+            // An API judged by its arguments, or an object that carries one
+            // (`transformers.AutoConfig` carries `.from_pretrained`; a
+            // torchvision weights enum carries `.get_state_dict()`).
+            let conditional = paths::apis_covering(&self.policy.apis, &p)
+                .iter()
+                .any(|(a, _)| a.when != crate::policy::ApiCondition::Always)
+                || self.policy.apis.iter().any(|a| {
+                    a.when != crate::policy::ApiCondition::Always
+                        && a.name
+                            .strip_prefix(p.as_str())
+                            .is_some_and(|rest| rest.starts_with('.'))
+                });
             if conditional {
                 let shown = shown.clone().unwrap_or_else(|| p.clone());
                 self.report(
@@ -525,6 +526,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let values = self.resolve(expr, span(expr));
                 if a.ctx == ast::ExprContext::Load {
                     self.check_escaping_value(expr, &values);
+                    self.check_path_method(a);
                     // Judged by name whatever the receiver, called or only
                     // referenced (`w = p.write_text; w("x")`).
                     if let Some(m) = self.policy.methods.iter().find(|m| m.name == attr).cloned() {

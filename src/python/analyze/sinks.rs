@@ -406,18 +406,10 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         }
     }
 
-    /// Methods judged by their receiver: `pathlib.Path` writes, renames and
-    /// deletes; `.open(mode)` of any receiver by its mode.
-    pub(super) fn check_method_call(&mut self, call: &'a ast::ExprCall, scope: ScopeId) {
-        let Expr::Attribute(a) = call.func.as_ref() else {
-            return;
-        };
-        let method = a.attr.as_str();
-        self.interp.begin();
-        let receiver = self.interp.eval(&a.value, scope);
-        let is_path = receiver
-            .iter()
-            .any(|v| matches!(v, Value::Path | Value::LocalPath));
+    /// `pathlib.Path` methods judged by the receiver's inferred type, called
+    /// or only referenced: writes, renames and deletes always; reads when
+    /// the path is not proven inside the submission.
+    pub(super) fn check_path_method(&mut self, a: &'a ast::ExprAttribute) {
         const PATH_CHANGES: &[&str] = &[
             "rename",
             "replace",
@@ -432,6 +424,23 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             "chmod",
             "lchmod",
         ];
+        const PATH_READS: &[&str] = &[
+            "read_text",
+            "read_bytes",
+            "open",
+            "iterdir",
+            "glob",
+            "rglob",
+            "readlink",
+        ];
+        let method = a.attr.as_str();
+        if !PATH_CHANGES.contains(&method) && !PATH_READS.contains(&method) {
+            return;
+        }
+        self.interp.begin();
+        let receiver = self.interp.eval(&a.value, self.scope);
+        let may_be_outside = receiver.iter().any(|v| matches!(v, Value::Path));
+        let is_path = may_be_outside || receiver.iter().any(|v| matches!(v, Value::LocalPath));
         if is_path && PATH_CHANGES.contains(&method) {
             self.report(
                 Diagnostic::new(
@@ -439,9 +448,29 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                     format!("`Path.{method}()` changes the file system"),
                 )
                 .help("the model must not write, move or delete files"),
-                span(call),
+                span(a),
+            );
+        } else if may_be_outside && PATH_READS.contains(&method) && method != "open" {
+            self.report(
+                Diagnostic::new(&rules::UNPROVEN_VALUE, format!("`Path.{method}()` reads a path gasguard cannot place inside the submission"))
+                    .help("build paths from `weights_path` or `__file__` (`Path(weights_path).parent / \"config.json\"`)"),
+                span(a),
             );
         }
+    }
+
+    /// Methods judged by their receiver: `.open(mode)` of any receiver by
+    /// its mode.
+    pub(super) fn check_method_call(&mut self, call: &'a ast::ExprCall, scope: ScopeId) {
+        let Expr::Attribute(a) = call.func.as_ref() else {
+            return;
+        };
+        let method = a.attr.as_str();
+        self.interp.begin();
+        let receiver = self.interp.eval(&a.value, scope);
+        let is_path = receiver
+            .iter()
+            .any(|v| matches!(v, Value::Path | Value::LocalPath));
         if method == "open"
             && !receiver
                 .iter()
