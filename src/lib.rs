@@ -15,6 +15,7 @@ pub mod python;
 pub mod report;
 pub mod rules;
 pub mod runtime;
+pub mod sanitize;
 pub mod submission;
 pub mod weights;
 pub mod yaml;
