@@ -32,7 +32,7 @@ fn scratch_is_a_bounded_private_tmpfs_and_nothing_is_left() {
     // without the protection), then nest folders 25,000 deep.
     let run = run_model(
         "home = os.environ['HOME']\nst = os.statvfs(home)\nsize = st.f_blocks * st.f_frsize\nwritten = 0\nchunk = b'x' * (1 << 20)\ntry:\n    for i in range(256):\n        with open(os.path.join(home, f'fill{i}'), 'wb') as f:\n            f.write(chunk)\n        written += len(chunk)\nexcept OSError:\n    pass\ndepth = 0\nos.chdir(home)\ntry:\n    for _ in range(25000):\n        os.mkdir('d')\n        os.chdir('d')\n        depth += 1\nexcept OSError:\n    pass\nraise RuntimeError(f'scratch size {size}; wrote {written} bytes; nested {depth} deep')",
-        &["--scratch-size", "32M"],
+        &["--scratch-size", "16M"],
     );
     run.assert_reported(&["R003"]);
     let text = run.messages();
@@ -43,11 +43,11 @@ fn scratch_is_a_bounded_private_tmpfs_and_nothing_is_left() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no `{key}` in {text}"))
     };
-    // The model's HOME is the 32 MiB tmpfs, and it could write no more.
-    assert_eq!(number("scratch size "), 32 << 20, "{text}");
-    assert!(number("wrote ") <= 32 << 20, "{text}");
-    // The inode limit stopped the nesting well short of 25,000.
-    assert!(number("nested ") < 25_000, "{text}");
+    // The model's HOME is the 16 MiB tmpfs, and it could write no more.
+    assert_eq!(number("scratch size "), 16 << 20, "{text}");
+    assert!(number("wrote ") <= 16 << 20, "{text}");
+    // The inode limit (one per 8 KiB: 2,048) stopped the nesting.
+    assert!(number("nested ") <= 2048, "{text}");
     // run_dir asserted that no folder of the run is left in the temp dir;
     // nothing went to the host's disk (the scratch was never there).
     assert!(!run.codes().contains(&"R015".to_string()), "{text}");
@@ -86,8 +86,9 @@ fn min_available_during(f: impl FnOnce() -> Run) -> (u64, u64, Run) {
 
 #[test]
 fn forked_children_share_one_memory_limit() {
-    // Four children each touch 1.5 GiB (under the per-process address
-    // space limit) under --memory 1G: 6 GiB in all without a run-wide limit.
+    // Four children each touch 1.5 GiB (well under the per-process
+    // address-space limit) under --memory 1G: 6 GiB in all without a
+    // run-wide limit.
     let (before, low, run) = min_available_during(|| {
         run_model(
             "kids = []\nfor _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n        hog = b'\\x01' * (1536 << 20)\n        time.sleep(3)\n        os._exit(0)\n    kids.append(pid)\nfor pid in kids:\n    os.waitpid(pid, 0)",
@@ -143,8 +144,10 @@ fn attempts_are_reported_with_the_audit_hook_switched_off() {
     assert!(!out.exists(), "a file was written");
     run.assert_reported(&["R012"]);
     let text = run.messages();
+    // socket() itself is refused (by the supervisor), so no address is
+    // ever connected to; Python's and native code's sockets both show.
     for needle in [
-        format!("127.0.0.1:{port}"),
+        "socket(AF_INET, SOCK_STREAM)".to_string(),
         "socket(AF_INET, SOCK_DGRAM)".to_string(),
         o.to_string(),
         w.to_string(),
@@ -172,7 +175,7 @@ fn a_child_killed_by_seccomp_is_reported() {
     run.assert_reported(&["R012"]);
     let text = run.messages();
     assert!(
-        text.contains("was killed by seccomp") && text.contains("(pid "),
+        text.contains("ptrace (debugging another process); the process was killed"),
         "{text}"
     );
 }

@@ -294,9 +294,11 @@ fn a_thread_bomb_is_capped() {
 
 #[test]
 fn a_memory_bomb_is_capped() {
-    // 16 GiB of lazily mapped zeros: fine for the machine, over the
-    // address-space limit (--memory, 8 GiB, plus 4 GiB of headroom).
-    let run = run_model("hog = bytearray(16 << 30)", &[]);
+    // 4 GiB touched under --memory 1G: the run's cgroup stops it.
+    let run = run_model("hog = b'\\x01' * (4 << 30)", &["--memory", "1G"]);
+    run.assert_reported(&["R011"]);
+    // 64 GiB of lazily mapped zeros: over the address-space limit.
+    let run = run_model("hog = bytearray(64 << 30)", &[]);
     run.assert_reported(&["R011"]);
 }
 

@@ -4,6 +4,8 @@
 //! that pipe (it is closed in the model's process before exec, and Landlock
 //! keeps the model from the supervisor's descriptors and memory).
 
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -39,10 +41,23 @@ pub enum Fact {
     Lost { reason: String },
 }
 
-/// The policy's paths, canonical, for judging observed paths.
+/// How the supervisor answers an observed call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Let it run: Landlock and the namespaces decide.
+    Continue,
+    /// Fail it with this errno without running it.
+    Deny(i32),
+    /// Kill the caller before the call runs (a forbidden call).
+    Kill,
+}
+
+/// The policy's paths, canonical, for judging observed paths, and the
+/// scratch tmpfs's device: anything on it is the model's to use.
 pub struct Judge {
     readable: Vec<PathBuf>,
     writable: Vec<PathBuf>,
+    scratch_dev: Option<u64>,
 }
 
 fn canonical(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -62,7 +77,14 @@ impl Judge {
         let mut writable = canonical(&policy.read_write);
         writable.extend(canonical(&policy.devices));
         writable.push(policy.scratch.path.clone());
-        Judge { readable, writable }
+        let scratch_dev = std::fs::metadata(&policy.scratch.path)
+            .ok()
+            .map(|m| std::os::unix::fs::MetadataExt::dev(&m));
+        Judge {
+            readable,
+            writable,
+            scratch_dev,
+        }
     }
 
     fn readable(&self, p: &Path) -> bool {
@@ -80,7 +102,7 @@ impl Judge {
         call: &Call,
         row: &Observe,
         mem: Option<&Memory>,
-    ) -> (Option<Fact>, Option<i32>) {
+    ) -> (Option<Fact>, Answer) {
         let attempt = |what: &str, detail: String| {
             Some(Fact::Attempt {
                 what: what.into(),
@@ -95,7 +117,7 @@ impl Judge {
                     "network",
                     format!("socket({}, {})", family(a[0]), socket_type(a[1])),
                 ),
-                Some(libc::EACCES),
+                Answer::Deny(libc::EACCES),
             ),
             Observed::Connect => {
                 let addr = mem.map(|m| m.bytes(a[1], (a[2] as usize).min(128)));
@@ -104,14 +126,14 @@ impl Judge {
                         "network",
                         format!("connect to {}", sockaddr(addr.as_deref())),
                     ),
-                    Some(libc::EACCES),
+                    Answer::Deny(libc::EACCES),
                 )
             }
             Observed::SendTo => {
                 let addr = mem.map(|m| m.bytes(a[4], (a[5] as usize).min(128)));
                 (
                     attempt("network", format!("send to {}", sockaddr(addr.as_deref()))),
-                    Some(libc::EACCES),
+                    Answer::Deny(libc::EACCES),
                 )
             }
             Observed::SendMsg => {
@@ -122,7 +144,7 @@ impl Judge {
                     .map(|b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
                     .unwrap_or(0);
                 if name == 0 || row.name == "sendmmsg" && head.len() < 16 {
-                    (None, None)
+                    (None, Answer::Continue)
                 } else {
                     let len = head
                         .get(8..12)
@@ -131,89 +153,164 @@ impl Judge {
                     let addr = mem.map(|m| m.bytes(name, (len as usize).min(128)));
                     (
                         attempt("network", format!("send to {}", sockaddr(addr.as_deref()))),
-                        Some(libc::EACCES),
+                        Answer::Deny(libc::EACCES),
                     )
                 }
             }
             Observed::Open(dirfd, path, flags) => {
-                let Some(p) = self.path_of(call, mem, dirfd, path) else {
-                    return (None, None);
-                };
                 // openat2 and creat carry no flags word here: creat writes,
                 // openat2's struct is judged as a write to be safe.
                 let f = flags.map_or(libc::O_WRONLY as u64, |i| a[i as usize]);
                 let writes =
                     f & (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC) as u64 != 0;
-                if writes && !self.writable(&p) {
-                    (
-                        attempt("file-write", format!("open {} for writing", p.display())),
-                        None,
-                    )
-                } else if !writes && !self.readable(&p) && exists_or_hidden(&p) {
-                    (attempt("file-read", format!("read {}", p.display())), None)
-                } else {
-                    (None, None)
+                match self.locate(call, mem, dirfd, path) {
+                    Place::Outside { path, .. } if writes && !self.writable(&path) => (
+                        attempt("file-write", format!("open {} for writing", path.display())),
+                        Answer::Continue,
+                    ),
+                    Place::Outside { path, exists: true } if !writes && !self.readable(&path) => (
+                        attempt("file-read", format!("read {}", path.display())),
+                        Answer::Continue,
+                    ),
+                    _ => (None, Answer::Continue),
                 }
             }
-            Observed::Change(dirfd, path) => match self.path_of(call, mem, dirfd, path) {
-                Some(p) if !self.writable(&p) => (
-                    attempt("file-write", format!("{} {}", row.name, p.display())),
-                    None,
+            Observed::Change(dirfd, path) => match self.locate(call, mem, dirfd, path) {
+                Place::Outside { path, .. } if !self.writable(&path) => (
+                    attempt("file-write", format!("{} {}", row.name, path.display())),
+                    Answer::Continue,
                 ),
-                _ => (None, None),
+                _ => (None, Answer::Continue),
             },
             Observed::Exec => {
-                let p = self.path_of(call, mem, None, 0);
+                let target = match self.locate(call, mem, None, 0) {
+                    Place::Outside { path, .. } => path.display().to_string(),
+                    Place::Scratch => "a file in the scratch".into(),
+                    Place::Unknown => "?".into(),
+                };
                 (
-                    attempt(
-                        "process",
-                        format!(
-                            "execute {}",
-                            p.map_or("?".into(), |p| p.display().to_string())
-                        ),
-                    ),
-                    None,
+                    attempt("process", format!("execute {target}")),
+                    Answer::Continue,
                 )
             }
-            Observed::Fork => (attempt("process", "start a process (fork)".into()), None),
+            Observed::Fork => (
+                attempt("process", "start a process (fork)".into()),
+                Answer::Continue,
+            ),
+            Observed::Forbidden(why) => (
+                attempt(
+                    "forbidden-call",
+                    format!("{} ({why}); the process was killed", row.name),
+                ),
+                Answer::Kill,
+            ),
         }
     }
 
-    /// The absolute, canonical path a call names (relative paths resolved
-    /// against the caller's working directory or `dirfd`).
-    fn path_of(
-        &self,
-        call: &Call,
-        mem: Option<&Memory>,
-        dirfd: Option<u8>,
-        arg: u8,
-    ) -> Option<PathBuf> {
-        let raw = mem?.c_string(call.args[arg as usize], 4096)?;
-        let raw = PathBuf::from(std::ffi::OsStr::from_bytes(&raw));
-        let full = if raw.is_absolute() {
-            raw
+    /// Where the path a call names lies, resolved by the kernel as the
+    /// caller would resolve it (relative to its working directory or
+    /// `dirfd`, through symlinks in the last component): on the scratch
+    /// tmpfs (compared by device: cheap, however deep the folder), or
+    /// elsewhere, with its canonical path.
+    fn locate(&self, call: &Call, mem: Option<&Memory>, dirfd: Option<u8>, arg: u8) -> Place {
+        let Some(raw) = mem.and_then(|m| m.c_string(call.args[arg as usize], 4096)) else {
+            return Place::Unknown;
+        };
+        let base = if raw.first() == Some(&b'/') {
+            "/".to_string()
         } else {
-            let base = match dirfd.map(|i| call.args[i as usize] as i32) {
+            match dirfd.map(|i| call.args[i as usize] as i32) {
                 Some(fd) if fd != libc::AT_FDCWD => format!("/proc/{}/fd/{fd}", call.pid),
                 _ => format!("/proc/{}/cwd", call.pid),
-            };
-            std::fs::read_link(base).ok()?.join(raw)
+            }
         };
-        Some(resolve(&full))
+        let trimmed = {
+            let mut end = raw.len();
+            while end > 1 && raw[end - 1] == b'/' {
+                end -= 1;
+            }
+            &raw[..end]
+        };
+        let (parent, name): (&[u8], Option<&[u8]>) = match trimmed.iter().rposition(|&c| c == b'/')
+        {
+            Some(i) => (
+                if i == 0 { b"/" } else { &trimmed[..i] },
+                Some(&trimmed[i + 1..]),
+            ),
+            None => (b".", Some(trimmed)),
+        };
+        let name = name.filter(|n| !n.is_empty() && *n != b"." && *n != b"..");
+        let parent: &[u8] = if name.is_none() { trimmed } else { parent };
+        let Some(base_fd) = open_path(None, base.as_bytes(), true) else {
+            return Place::Unknown;
+        };
+        let Some(dir) = open_path(Some(&base_fd), parent, true) else {
+            // A folder that does not exist or cannot be searched: judged
+            // by its lexical path. One the supervisor may not search (a
+            // closed home folder) may hold anything: a read there counts.
+            let hidden = std::io::Error::last_os_error().raw_os_error() == Some(libc::EACCES);
+            let lexical = std::fs::read_link(&base)
+                .unwrap_or_else(|_| PathBuf::from("/"))
+                .join(std::ffi::OsStr::from_bytes(trimmed));
+            return Place::Outside {
+                path: normalise(&lexical),
+                exists: hidden,
+            };
+        };
+        // The last component, followed if it is a symlink (as open does).
+        let (target, missing) = match name {
+            Some(n) => match open_path(Some(&dir), n, false) {
+                Some(fd) => (fd, None),
+                None => (dir, Some(n)),
+            },
+            None => (dir, None),
+        };
+        // SAFETY: fstat on a descriptor we own, into a zeroed struct.
+        let dev = unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            (libc::fstat(target.as_raw_fd(), &mut st) == 0).then_some(st.st_dev)
+        };
+        if dev.is_some() && dev == self.scratch_dev {
+            return Place::Scratch;
+        }
+        let Ok(resolved) = std::fs::read_link(format!("/proc/self/fd/{}", target.as_raw_fd()))
+        else {
+            return Place::Unknown;
+        };
+        match missing {
+            Some(n) => Place::Outside {
+                path: resolved.join(std::ffi::OsStr::from_bytes(n)),
+                exists: false,
+            },
+            None => Place::Outside {
+                path: resolved,
+                exists: true,
+            },
+        }
     }
 }
 
-/// Canonical where it exists (symlinks followed, as the kernel will);
-/// otherwise the parent's canonical form plus the name, else lexical.
-fn resolve(p: &Path) -> PathBuf {
-    if let Ok(c) = std::fs::canonicalize(p) {
-        return c;
-    }
-    if let (Some(parent), Some(name)) = (p.parent(), p.file_name())
-        && let Ok(c) = std::fs::canonicalize(parent)
-    {
-        return c.join(name);
-    }
+/// Where an observed path lies.
+enum Place {
+    Scratch,
+    Outside { path: PathBuf, exists: bool },
+    Unknown,
+}
+
+/// openat(dirfd, path, O_PATH): a handle to what `path` names, following
+/// a final symlink unless `dir_only` (then it must be a folder).
+fn open_path(dir: Option<&OwnedFd>, path: &[u8], dir_only: bool) -> Option<OwnedFd> {
+    let c = CString::new(path).ok()?;
+    let flags = libc::O_PATH | libc::O_CLOEXEC | if dir_only { libc::O_DIRECTORY } else { 0 };
+    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    // SAFETY: openat with a valid C string; the descriptor is owned here.
+    let fd = unsafe { libc::openat(dirfd, c.as_ptr(), flags) };
+    // SAFETY: a fresh descriptor on success.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `.` and `..` removed without touching the filesystem.
+fn normalise(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
@@ -225,15 +322,6 @@ fn resolve(p: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// A read of a missing file is no attempt on anything; one the supervisor
-/// cannot even look at (a closed folder) is.
-fn exists_or_hidden(p: &Path) -> bool {
-    match std::fs::symlink_metadata(p) {
-        Ok(_) => true,
-        Err(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
-    }
 }
 
 fn clip(s: &str) -> String {
@@ -327,9 +415,9 @@ mod tests {
     }
 
     #[test]
-    fn paths_resolve_lexically_when_missing() {
+    fn paths_normalise_lexically() {
         assert_eq!(
-            resolve(Path::new("/nonexistent-gasguard/a/../b/./c")),
+            normalise(Path::new("/nonexistent-gasguard/a/../b/./c")),
             PathBuf::from("/nonexistent-gasguard/b/c")
         );
     }

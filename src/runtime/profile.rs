@@ -25,11 +25,16 @@ pub const SANDBOX_UID: u32 = 64_434;
 /// user's current ones (RLIMIT_NPROC) and in all (the pids cgroup).
 const TASKS: u64 = 256;
 /// With a cgroup bounding real memory, the address-space limit only stops
-/// absurd reservations: torch maps far more than it touches.
-const ADDRESS_SPACE_HEADROOM: u64 = 4 << 30;
-/// Files and folders the scratch may hold: far more than any library
-/// writes, far fewer than a nesting or inode-exhaustion attack needs.
-const SCRATCH_INODES: u64 = 16_384;
+/// absurd reservations: torch maps far more than it touches (4.2 GiB of
+/// address space, 0.55 GiB resident after `import torch`).
+const ADDRESS_SPACE_HEADROOM: u64 = 16 << 30;
+/// Files and folders the scratch may hold: one per 8 KiB of its size
+/// (262,144 for the default 2 GiB), at least 1,024. Nesting folders costs
+/// the model time (Landlock checks every ancestor of a path), and however
+/// deep they go, the tmpfs goes with the namespace.
+pub fn scratch_inodes(size: u64) -> u64 {
+    (size / 8192).max(1024)
+}
 
 /// Everything one run needs, prepared before the sandbox starts.
 pub struct Plan {
@@ -142,6 +147,7 @@ pub fn plan(
     ];
     policy.env = environment(&scratch, threads, options.device);
     policy.scratch.size = options.scratch_size;
+    policy.scratch.inodes = scratch_inodes(options.scratch_size);
     policy.cgroup_procs = cgroup
         .as_ref()
         .map(RunCgroup::procs_files)
@@ -192,7 +198,7 @@ pub fn base_policy(
         scratch: Scratch {
             path: scratch.to_path_buf(),
             size: super::DEFAULT_SCRATCH,
-            inodes: SCRATCH_INODES,
+            inodes: scratch_inodes(super::DEFAULT_SCRATCH),
         },
         submission: submission.to_path_buf(),
         cgroup_procs: Vec::new(),

@@ -201,6 +201,11 @@ pub enum Observed {
     Exec,
     /// A new process (clone without CLONE_THREAD, fork, vfork).
     Fork,
+    /// A call the policy kills for: the supervisor records it, with what
+    /// it is, and kills the caller before the call runs (a process killed
+    /// by the kernel's filter could be reaped by the model's own code,
+    /// unseen by the supervisor).
+    Forbidden(&'static str),
 }
 
 /// One observed call: the kernel stops the caller and asks the supervisor
@@ -213,8 +218,9 @@ pub struct Observe {
     pub what: Observed,
 }
 
-/// The calls worth reporting, whoever makes them (Python or native code).
-pub fn observed() -> Vec<Observe> {
+/// The calls worth reporting, whoever makes them (Python or native code),
+/// and the calls the policy kills for.
+pub fn observed(cuda: bool) -> Vec<Observe> {
     use Observed::*;
     let row = |name, number, what| Observe {
         name,
@@ -263,6 +269,17 @@ pub fn observed() -> Vec<Observe> {
         when: Some((0, false, libc::CLONE_THREAD as u64, 0)),
         what: Fork,
     });
+    rows.extend(
+        policy(cuda)
+            .into_iter()
+            .filter(|d| d.verdict == Verdict::Kill)
+            .map(|d| Observe {
+                name: d.name.trim_start_matches("SYS_"),
+                number: d.number,
+                when: d.when,
+                what: Forbidden(d.why),
+            }),
+    );
     rows
 }
 
@@ -317,13 +334,15 @@ fn target_arch() -> Result<TargetArch, String> {
     }
 }
 
-/// Compiles the policy into one BPF program per verdict (the kernel applies
-/// the most severe verdict of all installed filters).
+/// Compiles the policy's errno rows into one BPF program per errno (the
+/// kernel applies the most severe verdict of all installed filters, and an
+/// errno outranks a notification).
 pub fn compile(rows: &[Deny]) -> Result<Vec<BpfProgram>, String> {
     let arch = target_arch()?;
     let mut by_verdict: BTreeMap<String, (SeccompAction, BTreeMap<i64, Vec<SeccompRule>>)> =
         BTreeMap::new();
-    for row in rows {
+    // Kill rows are answered by the supervisor (see `observed`).
+    for row in rows.iter().filter(|r| r.verdict != Verdict::Kill) {
         let action = match row.verdict {
             Verdict::Kill => SeccompAction::KillProcess,
             Verdict::Errno(e) => SeccompAction::Errno(e as u32),
@@ -390,7 +409,17 @@ mod tests {
         }
         // socket is answered by the supervisor (observed), not by errno.
         assert!(verdict("SYS_socket").is_none());
-        assert!(observed().iter().any(|o| o.name == "socket"));
+        assert!(observed(false).iter().any(|o| o.name == "socket"));
+        // Every kill row is observed, so its caller is killed by the
+        // supervisor, which sees it whoever reaps the process.
+        let forbidden: Vec<_> = observed(false)
+            .into_iter()
+            .filter(|o| matches!(o.what, Observed::Forbidden(_)))
+            .collect();
+        assert_eq!(
+            forbidden.len(),
+            rows.iter().filter(|r| r.verdict == Verdict::Kill).count()
+        );
         assert_eq!(verdict("SYS_clone3"), Some(Verdict::Errno(libc::ENOSYS)));
         assert!(verdict("SYS_read").is_none() && verdict("SYS_clone").is_some());
     }
@@ -417,9 +446,9 @@ mod tests {
     #[test]
     fn the_policy_compiles() {
         let programs = compile(&policy(false)).expect("compile");
-        assert_eq!(programs.len(), 3); // kill, EPERM, ENOSYS
+        assert_eq!(programs.len(), 2); // EPERM, ENOSYS; kills are observed
         assert!(programs.iter().all(|p| !p.is_empty()));
-        let observer = compile_observer(&observed()).expect("observer");
+        let observer = compile_observer(&observed(false)).expect("observer");
         assert!(observer.iter().any(|i| i.k == libc::SECCOMP_RET_USER_NOTIF));
         assert!(
             !observer

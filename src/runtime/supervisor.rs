@@ -22,7 +22,7 @@ use std::time::Instant;
 use seccompiler::BpfProgram;
 
 use super::notify::{self, Listener, Memory};
-use super::observe::{FACTS_FD, Fact, Judge, STAGE_FD};
+use super::observe::{Answer, FACTS_FD, Fact, Judge, STAGE_FD};
 use super::sandbox_policy::SandboxPolicy;
 use super::seccomp::Observe;
 use super::trampoline::{EXIT_CANNOT_ENFORCE, EXIT_EXEC_FAILED, EXIT_SIGNAL_BASE, die};
@@ -124,7 +124,7 @@ pub fn main(
         };
         let recording = Arc::new(AtomicBool::new(false));
         let judge = Judge::new(policy);
-        let rows = seccomp::observed();
+        let rows = seccomp::observed(policy.cuda);
         {
             let recording = Arc::clone(&recording);
             let send = send.clone();
@@ -241,14 +241,23 @@ fn answer(
             continue;
         };
         let mem = Memory::open(call.pid);
-        let (fact, refuse) = judge.judge(&call, row, mem.as_ref());
+        let (fact, answer) = judge.judge(&call, row, mem.as_ref());
         // Memory read before this check belongs to the caller still waiting.
         let valid = listener.still_valid(call.id);
-        match refuse {
-            Some(errno) => listener.deny(call.id, errno),
-            None => listener.allow(call.id),
+        // Forbidden calls are recorded whenever they come; the rest from
+        // the model's first line on.
+        let record = answer == Answer::Kill || recording.load(Ordering::SeqCst);
+        match answer {
+            Answer::Continue => listener.allow(call.id),
+            Answer::Deny(errno) => listener.deny(call.id, errno),
+            // The caller waits in the kernel for our answer: SIGKILL ends
+            // it before the call runs. No answer is ever sent.
+            // SAFETY: kill(2) of a process in our PID namespace.
+            Answer::Kill => unsafe {
+                libc::kill(call.pid as i32, libc::SIGKILL);
+            },
         }
-        if let (Some(fact), true, true) = (fact, valid, recording.load(Ordering::SeqCst))
+        if let (Some(fact), true, true) = (fact, valid, record)
             && sent < MAX_ATTEMPTS
         {
             sent += 1;

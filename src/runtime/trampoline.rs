@@ -55,7 +55,7 @@ pub fn main(encoded: &str) -> ! {
         Ok(p) => p,
         Err(e) => die(EXIT_CANNOT_ENFORCE, &e),
     };
-    let observer = match seccomp::compile_observer(&seccomp::observed()) {
+    let observer = match seccomp::compile_observer(&seccomp::observed(policy.cuda)) {
         Ok(p) => p,
         Err(e) => die(EXIT_CANNOT_ENFORCE, &e),
     };
@@ -242,10 +242,11 @@ pub fn probe() -> ! {
     if let Err(e) = landlock::apply(&policy) {
         die(EXIT_CANNOT_ENFORCE, &e);
     }
-    let observed = seccomp::compile_observer(&seccomp::observed()).and_then(|observer| {
-        seccomp::compile(&seccomp::policy(false)).and_then(|p| seccomp::apply(&p))?;
-        super::notify::install(&observer)
-    });
+    let observed =
+        seccomp::compile_observer(&seccomp::observed(policy.cuda)).and_then(|observer| {
+            seccomp::compile(&seccomp::policy(false)).and_then(|p| seccomp::apply(&p))?;
+            super::notify::install(&observer)
+        });
     match observed {
         Ok(_listener) => std::process::exit(0),
         Err(e) => die(EXIT_CANNOT_ENFORCE, &e),

@@ -23,6 +23,17 @@ fn observed(outcome: &Outcome, options: &RuntimeOptions) -> Vec<Diagnostic> {
     let mut seen = std::collections::HashSet::new();
     for fact in &outcome.facts {
         match fact {
+            Fact::Attempt { what, call, detail } if what == "forbidden-call" => {
+                if seen.len() < 20 && seen.insert((what.clone(), detail.clone())) {
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::SANDBOX_VIOLATION,
+                            format!("the model called {detail} ({what}; `{call}`, caught by seccomp and killed by the supervisor)"),
+                        )
+                        .help("models never need these calls; remove the code that makes them"),
+                    );
+                }
+            }
             Fact::Attempt { what, call, detail } => {
                 if seen.len() < 20 && seen.insert((what.clone(), detail.clone())) {
                     diags.push(
@@ -135,6 +146,10 @@ pub fn interpret(
     let (timed_out, signal, code) = (outcome.timed_out, outcome.signal, outcome.code);
     let stderr_tail = outcome.stderr_tail.as_str();
     let oom_kills = outcome.cgroup.as_ref().map_or(0, |c| c.oom_kills);
+    let killed_by_supervisor = outcome
+        .facts
+        .iter()
+        .any(|f| matches!(f, Fact::Attempt { what, .. } if what == "forbidden-call"));
     let mut diags = observed(outcome, options);
     let model = "model.py";
     if timed_out {
@@ -171,8 +186,9 @@ pub fn interpret(
             )
             .help("models must not write files"),
         ),
-        // The cgroup's OOM kills are reported by `observed`.
-        Some(libc::SIGKILL) if !timed_out && oom_kills > 0 => {}
+        // The cgroup's OOM kills and the supervisor's kills of forbidden
+        // calls are reported by `observed`.
+        Some(libc::SIGKILL) if !timed_out && (oom_kills > 0 || killed_by_supervisor) => {}
         Some(libc::SIGKILL) if !timed_out => diags.push(
             Diagnostic::new(
                 &rules::RESOURCE_LIMIT,
