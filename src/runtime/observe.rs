@@ -213,9 +213,18 @@ impl Judge {
     /// tmpfs (compared by device: cheap, however deep the folder), or
     /// elsewhere, with its canonical path.
     fn locate(&self, call: &Call, mem: Option<&Memory>, dirfd: Option<u8>, arg: u8) -> Place {
-        let Some(raw) = mem.and_then(|m| m.c_string(call.args[arg as usize], 4096)) else {
+        let Some(mut raw) = mem.and_then(|m| m.c_string(call.args[arg as usize], 4096)) else {
             return Place::Unknown;
         };
+        // /proc/self names the caller, not the supervisor resolving it.
+        for link in [&b"/proc/self"[..], b"/proc/thread-self"] {
+            if raw.starts_with(link) && matches!(raw.get(link.len()), None | Some(b'/')) {
+                let mut own = format!("/proc/{}", call.pid).into_bytes();
+                own.extend_from_slice(&raw[link.len()..]);
+                raw = own;
+                break;
+            }
+        }
         let base = if raw.first() == Some(&b'/') {
             "/".to_string()
         } else {
