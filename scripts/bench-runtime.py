@@ -91,12 +91,13 @@ def unsandboxed(folder, harness, scratch):
 
 
 def main():
+    global GASGUARD
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--gasguard", default=str(GASGUARD), help="the binary to measure (default: the release build)")
+    ap.add_argument("--gasguard", default=None, help="the binary to measure (default: the release build)")
     args = ap.parse_args()
-    global GASGUARD
-    GASGUARD = pathlib.Path(args.gasguard)
+    if args.gasguard:
+        GASGUARD = pathlib.Path(args.gasguard)
     harness = subprocess.run([str(GASGUARD), "__harness"], capture_output=True, text=True, check=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
