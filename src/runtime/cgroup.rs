@@ -195,14 +195,24 @@ fn create_v2(name: &str, memory: u64, tasks: u64) -> Result<RunCgroup, String> {
         .map_err(|e| format!("cannot read {}: {e}", parent.display()))?;
     let has = |c: &str| available.split_whitespace().any(|x| x == c);
     if !(has("memory") && has("pids")) {
-        // Enabling controllers for children needs a parent without
-        // processes of its own (or the root): try, and say why not.
-        write(&parent.join("cgroup.subtree_control"), "+memory +pids").map_err(|e| {
-            format!(
-                "the memory and pids controllers are not delegated to {} ({e})",
-                parent.display()
-            )
-        })?;
+        // Enabling controllers for children needs a cgroup without
+        // processes of its own (v2's "no internal processes" rule): when
+        // gasguard owns its cgroup (root, or systemd's Delegate=yes), it
+        // moves itself into a leaf first, then enables them; else says why.
+        let enable = || write(&parent.join("cgroup.subtree_control"), "+memory +pids");
+        if enable().is_err() {
+            let leaf = parent.join(format!("gasguard-{}", std::process::id()));
+            let _ = std::fs::create_dir(&leaf);
+            write(&leaf.join("cgroup.procs"), &std::process::id().to_string())
+                .and_then(|()| enable())
+                .map_err(|e| {
+                    let _ = std::fs::remove_dir(&leaf);
+                    format!(
+                        "the memory and pids controllers are not delegated to {} ({e})",
+                        parent.display()
+                    )
+                })?;
+        }
     }
     let dir = parent.join(name);
     mkdir(&dir)?;

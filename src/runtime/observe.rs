@@ -36,9 +36,6 @@ pub enum Fact {
     /// The harness's stage marks, as they arrived (the model's word: it
     /// shares the harness's process), with the time since the start.
     Stage { stage: String, ms: u64 },
-    /// The observation itself failed (a listener error): the run is not
-    /// vouched for.
-    Lost { reason: String },
 }
 
 /// How the supervisor answers an observed call.
