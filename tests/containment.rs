@@ -194,3 +194,47 @@ fn a_memfd_cannot_be_executed_under_the_cuda_profile() {
     let relaxed = run.report["submissions"][0]["runtime"]["relaxed"].to_string();
     assert!(relaxed.contains("MFD_NOEXEC_SEAL"), "{relaxed}");
 }
+
+#[test]
+fn ctrl_c_ends_the_whole_run_and_leaves_nothing() {
+    use std::os::unix::process::ExitStatusExt;
+    let model = model_source(
+        "libc = ctypes.CDLL(None)\nlibc.prctl(1, 0, 0, 0, 0)\nif os.fork() == 0:\n    os.setsid()\n    libc.prctl(1, 0, 0, 0, 0)\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        time.sleep(1)\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(1)",
+    );
+    let dir = example_dir(&[("model.py", Some(model.as_bytes()))]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gasguard"))
+        .args(["sandbox", "--format", "json", "--timeout", "120"])
+        .arg(dir.path())
+        .env("GASGUARD_PYTHON", test_python())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn gasguard");
+    let pid = child.id();
+    // Wait until the model runs (its `import-model` mark has an open
+    // file of the run in /proc: the harness's command line names the run).
+    let marker = format!("gasguard-run-{pid}-");
+    let started = std::time::Instant::now();
+    let running = || {
+        std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(Result::ok)
+            .any(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
+            })
+    };
+    while !running() {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: kill(2) of our own child.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let status = child.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert_nothing_left(pid);
+}

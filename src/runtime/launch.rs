@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,9 @@ pub struct Outcome {
     pub result: Option<HarnessResult>,
     pub stderr_tail: String,
     pub output_dropped: u64,
+    /// Ctrl-C or SIGTERM arrived during the run: the run was ended and
+    /// cleaned up, and the caller re-raises it.
+    pub interrupted: Option<i32>,
 }
 
 impl Outcome {
@@ -89,11 +93,12 @@ pub fn launch(plan: &mut Plan, options: &RuntimeOptions) -> Result<Outcome, Unav
     let facts_rx = read_facts(facts_read, start);
 
     let mut timed_out = false;
+    let interrupts = Interrupts::catch();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() >= options.timeout => {
-                timed_out = true;
+            Ok(None) if start.elapsed() >= options.timeout || interrupts.caught().is_some() => {
+                timed_out = interrupts.caught().is_none();
                 // The cgroup kill and the trampoline's death (whose death
                 // signal ends the supervisor and so the namespace) are two
                 // independent ways to end every process of the run.
@@ -111,6 +116,8 @@ pub fn launch(plan: &mut Plan, options: &RuntimeOptions) -> Result<Outcome, Unav
         }
     };
     let wall_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let interrupted = interrupts.caught();
+    drop(interrupts);
     let cgroup = plan.cgroup.take().map(|cg| cg.finish(options.memory));
     // Every writer is dead with the namespace; a short grace covers the drain.
     let grace = Duration::from_secs(5);
@@ -152,7 +159,66 @@ pub fn launch(plan: &mut Plan, options: &RuntimeOptions) -> Result<Outcome, Unav
         result,
         stderr_tail: tail(&err),
         output_dropped: out_dropped + err_dropped,
+        interrupted,
     })
+}
+
+static CAUGHT: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    CAUGHT.store(signal, Ordering::SeqCst);
+}
+
+/// SIGINT and SIGTERM caught for the length of a run, so that the run is
+/// ended and removed (processes, cgroup, folder) before gasguard dies of
+/// them; the previous handlers are restored when dropped. (Without this,
+/// the death signals would still end every process of the run, but the
+/// run's folder and cgroup would stay.)
+struct Interrupts {
+    previous: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+impl Interrupts {
+    fn catch() -> Interrupts {
+        CAUGHT.store(0, Ordering::SeqCst);
+        let mut previous = Vec::new();
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: sigaction with a handler that only stores an atomic.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_signal as *const () as usize;
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(signal, &action, &mut old) == 0 {
+                    previous.push((signal, old));
+                }
+            }
+        }
+        Interrupts { previous }
+    }
+
+    fn caught(&self) -> Option<i32> {
+        Some(CAUGHT.load(Ordering::SeqCst)).filter(|&s| s != 0)
+    }
+}
+
+impl Drop for Interrupts {
+    fn drop(&mut self) {
+        for (signal, old) in &self.previous {
+            // SAFETY: restores the handler sigaction returned.
+            unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
+        }
+    }
+}
+
+/// Ends gasguard by `signal` with its default action, as if the handler
+/// had never been there (after the run was cleaned up).
+pub fn reraise(signal: i32) -> ! {
+    // SAFETY: resetting a handler and raising a signal.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+    std::process::exit(128 + signal)
 }
 
 /// The last 1,500 characters of the model's stderr, made terminal-safe.

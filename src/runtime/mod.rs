@@ -189,6 +189,12 @@ pub fn run(
     let mut plan = profile::plan(sub, layout, facts, interp, options)?;
     let outcome = launch::launch(&mut plan, options)?;
     let cleanup = plan.workspace.remove();
+    if let Some(signal) = outcome.interrupted {
+        if let Err(e) = &cleanup {
+            eprintln!("gasguard: {e}");
+        }
+        launch::reraise(signal);
+    }
     let mut facts_out = RuntimeFacts {
         interpreter: interp.path.display().to_string(),
         torch: interp.torch.clone(),
