@@ -2,7 +2,11 @@
 (`gasguard sandbox`, whose own timing of the sandboxed child is reported as
 runtime.wall_ms) and unsandboxed (the embedded harness run directly with the
 same interpreter and config), for the three examples and a ResNet-50-sized
-timm model. Prints medians of wall time and the harness's peak RSS.
+timm model. Prints medians of wall time and the harness's peak RSS, and
+the sandbox's setup time (gasguard's spawn of the trampoline to the
+harness's first line running in the interpreter: namespaces, cgroup,
+supervisor, mounts, Landlock, seccomp and the observer's handoff, plus the
+interpreter's own start, which the unsandboxed run pays too).
 
     cargo build --release && .venv/bin/python scripts/bench-runtime.py [--runs 3]
 """
@@ -45,7 +49,8 @@ def sandboxed(folder):
     out = subprocess.run([str(GASGUARD), "sandbox", "--format", "json", "--python", PY, str(folder)], capture_output=True, text=True)
     report = json.loads(out.stdout)
     rt = report["submissions"][0]["runtime"]
-    return rt["wall_ms"], (rt["result"] or {}).get("peak_rss_mb", 0.0)
+    assert (rt["result"] or {}).get("ok"), report
+    return rt["wall_ms"], (rt["result"] or {}).get("peak_rss_mb", 0.0), rt.get("setup_ms") or 0.0
 
 
 def _fd_open(fd):
@@ -86,21 +91,26 @@ def unsandboxed(folder, harness, scratch):
 
 
 def main():
+    global GASGUARD
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--gasguard", default=None, help="the binary to measure (default: the release build)")
     args = ap.parse_args()
+    if args.gasguard:
+        GASGUARD = pathlib.Path(args.gasguard)
     harness = subprocess.run([str(GASGUARD), "__harness"], capture_output=True, text=True, check=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         r50 = tmp / "resnet50"
         make_resnet50(r50)
         subjects = [("image", ROOT / "examples/image"), ("video", ROOT / "examples/video"), ("audio", ROOT / "examples/audio"), ("timm resnet50", r50)]
-        print(f"{'model':>14} | {'unsandboxed ms':>14} {'MiB':>6} | {'sandboxed ms':>12} {'MiB':>6} | {'overhead ms':>11} {'%':>6}")
+        print(f"{'model':>14} | {'unsandboxed ms':>14} {'MiB':>6} | {'sandboxed ms':>12} {'MiB':>6} | {'overhead ms':>11} {'%':>6} | {'setup ms':>8}")
         for name, folder in subjects:
             u = [unsandboxed(folder, harness, tmp) for _ in range(args.runs)]
             s = [sandboxed(folder) for _ in range(args.runs)]
             uw, sw = statistics.median(x[0] for x in u), statistics.median(x[0] for x in s)
-            print(f"{name:>14} | {uw:14.0f} {max(x[1] for x in u):6.0f} | {sw:12.0f} {max(x[1] for x in s):6.0f} | {sw - uw:11.0f} {100 * (sw - uw) / uw:5.1f}%", flush=True)
+            setup = statistics.median(x[2] for x in s)
+            print(f"{name:>14} | {uw:14.0f} {max(x[1] for x in u):6.0f} | {sw:12.0f} {max(x[1] for x in s):6.0f} | {sw - uw:11.0f} {100 * (sw - uw) / uw:5.1f}% | {setup:8.0f}", flush=True)
 
 
 main()

@@ -46,14 +46,23 @@ struct RuntimeArgs {
     /// then ./.venv/bin/python, then python3).
     #[arg(long)]
     python: Option<PathBuf>,
-    /// Wall-clock limit for the whole run, in seconds.
-    #[arg(long, default_value_t = 600)]
+    /// Wall-clock limit for the whole run, in seconds (loading plus the
+    /// forward passes; 600 fits a large model on a CPU).
+    #[arg(long, default_value_t = runtime::DEFAULT_TIMEOUT_S)]
     timeout: u64,
-    /// Address-space limit in bytes (suffixes K, M, G accepted).
+    /// Memory limit for the whole run: every process together, swap and
+    /// scratch files included (suffixes K, M, G accepted).
     #[arg(long, default_value = "8G", value_parser = parse_bytes)]
     memory: u64,
     #[arg(long, value_enum, default_value = "cpu")]
     device: Device,
+    /// Size of the private scratch (a tmpfs: HOME and TMPDIR of the run).
+    #[arg(long, default_value = "2G", value_parser = parse_bytes)]
+    scratch_size: u64,
+    /// Run even where no cgroup can bound the run's total memory (the
+    /// report says so); without it, `--sandbox on` refuses on such a machine.
+    #[arg(long)]
+    allow_unlimited_memory: bool,
 }
 
 fn parse_bytes(text: &str) -> Result<u64, String> {
@@ -79,6 +88,8 @@ impl RuntimeArgs {
             timeout: std::time::Duration::from_secs(self.timeout.max(1)),
             memory: self.memory,
             device: self.device,
+            scratch_size: self.scratch_size,
+            allow_unlimited_memory: self.allow_unlimited_memory,
         }
     }
 }

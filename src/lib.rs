@@ -17,6 +17,7 @@ pub mod python;
 pub mod report;
 pub mod rules;
 pub mod runtime;
+pub mod sanitize;
 pub mod settings;
 pub mod submission;
 pub mod suppression;

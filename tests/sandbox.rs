@@ -4,111 +4,14 @@
 //! or a violation. They need the test venv (scripts/test.sh creates it).
 
 mod common;
+mod sandbox_support;
 use common::*;
+use sandbox_support::*;
 
 use std::io::Read;
 use std::net::{TcpListener, UdpSocket};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-
-struct Run {
-    exit: i32,
-    report: serde_json::Value,
-    stdout: String,
-    stderr: String,
-    gasguard_pid: u32,
-}
-
-impl Run {
-    fn codes(&self) -> Vec<String> {
-        codes(&self.report)
-    }
-    fn messages(&self) -> String {
-        self.report["submissions"][0]["diagnostics"].to_string()
-    }
-    /// Rejected (exit 1) with at least one of `codes`.
-    fn assert_reported(&self, any_of: &[&str]) {
-        let found = self.codes();
-        assert_eq!(
-            self.exit, 1,
-            "expected a rejection; found {found:?}\nstderr: {}",
-            self.stderr
-        );
-        assert!(
-            found.iter().any(|c| any_of.contains(&c.as_str())),
-            "expected one of {any_of:?}, found {found:?}: {}",
-            self.messages()
-        );
-    }
-}
-
-/// Runs `body` as the body of load_model (indented here), then a working model.
-fn run_model(body: &str, extra: &[&str]) -> Run {
-    run_source(&model_source(body), extra)
-}
-
-/// The body of load_model in a model.py of the image example.
-fn model_source(body: &str) -> String {
-    let indented: String = body.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
-        "import os, sys, time, socket, signal, subprocess, threading, ctypes\nimport torch\n\n\nclass Fine(torch.nn.Module):\n    def forward(self, x):\n        return torch.zeros(x.shape[0], 2)\n\n\ndef load_model(weights_path, num_classes=2):\n{indented}    return Fine()\n"
-    )
-}
-
-fn run_source(model: &str, extra: &[&str]) -> Run {
-    let dir = example_dir(&[("model.py", Some(model.as_bytes()))]);
-    run_dir(dir.path(), extra)
-}
-
-fn run_dir(dir: &std::path::Path, extra: &[&str]) -> Run {
-    let mut args = vec!["sandbox", "--format", "json", dir.to_str().expect("utf8")];
-    if !extra.contains(&"--timeout") {
-        args.extend(["--timeout", "60"]);
-    }
-    args.extend_from_slice(extra);
-    let child = Command::new(env!("CARGO_BIN_EXE_gasguard"))
-        .args(&args)
-        .env("GASGUARD_PYTHON", test_python())
-        .env("GASGUARD_TEST_SECRET", "s3cr3t-parent-environ-canary")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn gasguard");
-    let gasguard_pid = child.id();
-    let out = child.wait_with_output().expect("wait gasguard");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let exit = out
-        .status
-        .code()
-        .unwrap_or_else(|| panic!("gasguard died by signal: {stderr}"));
-    let report = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}), exit {exit}: {stdout}\n{stderr}"));
-    // Nothing the model started may outlive the run.
-    let marker = format!("gasguard-run-{gasguard_pid}-");
-    let survivors: Vec<String> = std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .ok()
-                .map(|c| (e.file_name(), c))
-        })
-        .filter(|(_, c)| String::from_utf8_lossy(c).contains(&marker))
-        .map(|(pid, _)| pid.to_string_lossy().into_owned())
-        .collect();
-    assert!(
-        survivors.is_empty(),
-        "processes outlived the run: {survivors:?}"
-    );
-    Run {
-        exit,
-        report,
-        stdout,
-        stderr,
-        gasguard_pid,
-    }
-}
 
 #[test]
 fn the_examples_run_clean_in_the_sandbox() {
@@ -391,8 +294,11 @@ fn a_thread_bomb_is_capped() {
 
 #[test]
 fn a_memory_bomb_is_capped() {
-    // 12 GiB of lazily mapped zeros: fine for the machine, over --memory (8 GiB).
-    let run = run_model("hog = bytearray(12 << 30)", &[]);
+    // 4 GiB touched under --memory 1G: the run's cgroup stops it.
+    let run = run_model("hog = b'\\x01' * (4 << 30)", &["--memory", "1G"]);
+    run.assert_reported(&["R011"]);
+    // 64 GiB of lazily mapped zeros: over the address-space limit.
+    let run = run_model("hog = bytearray(64 << 30)", &[]);
     run.assert_reported(&["R011"]);
 }
 

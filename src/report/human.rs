@@ -67,19 +67,7 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 }
 
-/// Removes terminal control characters from text that came from a
-/// submission, so a crafted file name cannot drive the user's terminal.
-pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
+pub use crate::sanitize::sanitize;
 
 pub fn render(reports: &[SubmissionReport], color: bool) -> String {
     let theme = if color {

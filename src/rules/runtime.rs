@@ -137,9 +137,14 @@ declare_rules! {
     /// Reports what the model tried that the sandbox forbids: network
     /// connections, process execution, writes outside the scratch folder,
     /// native library loading, signals, and forbidden system calls (the
-    /// process is killed by seccomp). The kernel's verdict (a denial, a
-    /// SIGSYS death) is authoritative; the detail comes from a Python audit
-    /// hook in the same process and is advisory.
+    /// process is killed by seccomp), seen from outside the model's
+    /// process: the supervisor receives each socket, connect, send, open,
+    /// file change, execve and fork as a seccomp user notification (with
+    /// the path or address read from the caller's memory) and records
+    /// what the policy does not allow; a process of the run killed by
+    /// seccomp is reported with its pid. The Python audit hook inside the
+    /// model's process only adds hints (it can be switched off by the
+    /// model, so it never decides).
     ///
     /// ## Why is this bad?
     /// The evaluator runs without network in a sandbox; code that tries these
@@ -174,4 +179,23 @@ declare_rules! {
     /// ## Example
     /// `loaded in 812 ms; forward 35 ms for a batch of 2; peak 1.9 GB; 25.6M parameters; float32`
     RUNTIME_SUMMARY = "R014", "runtime-summary", Info, "What the runtime stage measured";
+
+    /// ## What it does
+    /// Reports that the sandbox ran with less containment than it is built
+    /// for, or left something behind: the run's total memory could not be
+    /// bounded by a cgroup (`--allow-unlimited-memory` was given; only each
+    /// process's address space was limited), or gasguard could not remove
+    /// the run's folder or cgroup afterwards (an error: something of the
+    /// run is still on this machine).
+    ///
+    /// ## Why is this bad?
+    /// Without a cgroup, a model that forks can use the per-process limit
+    /// many times over; a cleanup failure leaves files or kernel objects of
+    /// an untrusted run on the machine.
+    ///
+    /// ## Example
+    /// ```text
+    /// gasguard sandbox --allow-unlimited-memory model/   # on a machine without usable cgroups
+    /// ```
+    CONTAINMENT_REDUCED = "R015", "containment-reduced", Warning, "The sandbox ran with reduced containment or left something behind";
 }

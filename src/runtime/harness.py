@@ -1,8 +1,9 @@
 # gasguard runtime harness: runs a submission the way the SN34 evaluator does
 # and writes one JSON result to file descriptor 3. Embedded in the gasguard
 # binary and passed with -c; runs inside the sandbox. The model's code shares
-# this process, so everything written here is advisory: the parent treats it
-# as untrusted input and takes security verdicts from the kernel.
+# this process, so everything written here is the model's word: the parent
+# treats it as untrusted input and takes security verdicts from the kernel
+# and its supervisor. The audit hook below only adds hints to those.
 import json
 import os
 import sys
@@ -10,6 +11,10 @@ import time
 import traceback
 
 RESULT_FD = 3
+# Stage marks to gasguard's supervisor (outside this process). The mark
+# before model.py is imported turns its recording on; the model's code runs
+# only after it, so it cannot delay or suppress it.
+STAGE_FD = 4
 # Libraries load their own native extensions (torchvision's _C.so...):
 # only native code from elsewhere is worth reporting.
 LIBRARY_PREFIXES = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, *sys.path} if p and os.path.isdir(p))
@@ -17,6 +22,16 @@ MAX_EVENTS = 50
 config = json.loads(sys.argv[1])
 result = {"stage": "start", "ok": False, "events": []}
 recording = [False]
+
+
+def mark(stage):
+    try:
+        os.write(STAGE_FD, stage.encode() + b"\n")
+    except OSError:
+        pass
+
+
+mark("start")
 
 
 def emit():
@@ -77,6 +92,7 @@ def main():
     import resource
 
     result["stage"] = "import-libraries"
+    mark("import-libraries")
     try:
         import torch
         from safetensors import safe_open
@@ -88,6 +104,7 @@ def main():
     folder = config["submission"]
     recording[0] = True
     result["stage"] = "import-model"
+    mark("import-model")
     t0 = time.perf_counter()
     try:
         spec = importlib.util.spec_from_file_location("custom_model", os.path.join(folder, "model.py"))
@@ -100,6 +117,7 @@ def main():
         fail("import-model", AttributeError("model.py defines no load_model"))
 
     result["stage"] = "load"
+    mark("load")
     kwargs = dict(config["model_kwargs"])
     weights = config["weights"]
     try:
@@ -136,6 +154,7 @@ def main():
         result["compare_error"] = str(e)[:500]
 
     result["stage"] = "forward"
+    mark("forward")
     shape = [2] + list(config["input_shape"][1:])
     generator = torch.Generator().manual_seed(34)
     if config["modality"] == "audio":
@@ -173,6 +192,7 @@ def main():
     result["dtype"] = config["dtype"]
     result["stage"] = "done"
     result["ok"] = True
+    mark("done")
     emit()
 
 

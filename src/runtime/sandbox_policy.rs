@@ -29,10 +29,25 @@ pub struct SandboxPolicy {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
-    /// Working directory (the scratch folder).
-    pub cwd: PathBuf,
-    /// Relax what CUDA needs (device ioctls, /dev/nvidia*).
+    /// The private scratch: a tmpfs mounted here inside the sandbox's mount
+    /// namespace (HOME, TMPDIR and the working directory).
+    pub scratch: Scratch,
+    /// The materialised submission, bind-mounted read-only over itself.
+    pub submission: PathBuf,
+    /// `cgroup.procs` files the trampoline joins before dropping
+    /// privileges (empty: no cgroup, the run was allowed without one).
+    pub cgroup_procs: Vec<PathBuf>,
+    /// Relax what CUDA needs (memfd_create with MFD_NOEXEC_SEAL).
     pub cuda: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Scratch {
+    pub path: PathBuf,
+    /// tmpfs `size=` in bytes: the most the model can write, all files together.
+    pub size: u64,
+    /// tmpfs `nr_inodes=`: the most files and folders it can create.
+    pub inodes: u64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -63,6 +78,23 @@ pub const SYSTEM_READ_ONLY: &[&str] = &[
     "/sys/devices/system/cpu",
     "/sys/fs/cgroup",
 ];
+/// What `--device cuda` adds, and nothing more: the driver's device nodes
+/// (`/dev/nvidia*`) and NVIDIA's PCI devices under /sys/devices (both
+/// found at run time), and what the CUDA driver and NVML read: the driver's
+/// /proc folder, the PCI bus listing, the kernel modules' parameters. Not
+/// all of /sys (DMI serials, network interfaces' addresses, every other
+/// device).
+pub const CUDA_READ_ONLY: &[&str] = &[
+    "/proc/driver/nvidia",
+    "/sys/bus/pci/devices",
+    "/sys/module/nvidia",
+    "/sys/module/nvidia_uvm",
+    "/usr/share/nvidia",
+    "/etc/OpenCL",
+];
+pub const CUDA_DEVICE_PREFIX: &str = "nvidia";
+/// NVIDIA's PCI vendor id, as /sys/bus/pci/devices/*/vendor spells it.
+pub const NVIDIA_PCI_VENDOR: &str = "0x10de";
 pub const DEVICES: &[&str] = &[
     "/dev/null",
     "/dev/zero",

@@ -111,6 +111,11 @@ pub fn policy(cuda: bool) -> Vec<Deny> {
         ),
         deny!(SYS_userfaultfd, Kill, "a kernel-exploitation primitive"),
         deny!(
+            SYS_pidfd_getfd,
+            Kill,
+            "taking another process's file descriptors"
+        ),
+        deny!(
             SYS_execveat,
             Kill,
             "executing a file descriptor (memfd payloads)"
@@ -119,11 +124,6 @@ pub fn policy(cuda: bool) -> Vec<Deny> {
             SYS_memfd_create,
             Errno(libc::EPERM),
             "anonymous executable memory files"
-        ),
-        deny!(
-            SYS_socket,
-            Errno(libc::EACCES),
-            "network and UNIX sockets (libraries probe them at import)"
         ),
         deny!(
             SYS_clone3,
@@ -154,10 +154,176 @@ pub fn policy(cuda: bool) -> Vec<Deny> {
         });
     }
     if cuda {
-        // CUDA's driver uses memfd_create for its JIT cache.
+        // CUDA's driver uses memfd_create; only sealed non-executable ones
+        // are allowed, so `execve("/proc/self/fd/N")` of a memfd fails.
         rows.retain(|r| r.name != "SYS_memfd_create");
+        for (mask, value, why) in [
+            (
+                MFD_NOEXEC_SEAL,
+                0,
+                "memfds without MFD_NOEXEC_SEAL (executable payloads)",
+            ),
+            (MFD_EXEC, MFD_EXEC, "executable memfds"),
+        ] {
+            rows.push(Deny {
+                name: "SYS_memfd_create",
+                number: libc::SYS_memfd_create,
+                when: Some((1, true, mask, value)),
+                verdict: Errno(libc::EPERM),
+                why,
+            });
+        }
     }
     rows
+}
+
+/// memfd_create flags (linux/memfd.h, Linux 6.3+).
+pub const MFD_NOEXEC_SEAL: u64 = 0x0008;
+pub const MFD_EXEC: u64 = 0x0010;
+
+/// What the supervisor learns from an observed call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observed {
+    /// socket(family, type): answered EACCES by the supervisor.
+    Socket,
+    /// connect(fd, addr, len): answered EACCES by the supervisor.
+    Connect,
+    /// sendto(fd, buf, len, flags, addr, len) with a destination: EACCES.
+    SendTo,
+    /// sendmsg(fd, msg, flags): a destination in msg_name is refused.
+    SendMsg,
+    /// An open: (dirfd argument, path argument, flags argument); Landlock
+    /// decides, the supervisor records what falls outside the policy.
+    Open(Option<u8>, u8, Option<u8>),
+    /// A change to a path (mkdir, unlink, rename...): (dirfd, path).
+    Change(Option<u8>, u8),
+    /// execve(path, ...): Landlock decides.
+    Exec,
+    /// A new process (clone without CLONE_THREAD, fork, vfork).
+    Fork,
+    /// A call the policy kills for: the supervisor records it, with what
+    /// it is, and kills the caller before the call runs (a process killed
+    /// by the kernel's filter could be reaped by the model's own code,
+    /// unseen by the supervisor).
+    Forbidden(&'static str),
+}
+
+/// One observed call: the kernel stops the caller and asks the supervisor
+/// (SECCOMP_RET_USER_NOTIF), which records it and answers.
+#[derive(Clone, Debug)]
+pub struct Observe {
+    pub name: &'static str,
+    pub number: i64,
+    pub when: Option<(u8, bool, u64, u64)>,
+    pub what: Observed,
+}
+
+/// The calls worth reporting, whoever makes them (Python or native code),
+/// and the calls the policy kills for.
+pub fn observed(cuda: bool) -> Vec<Observe> {
+    use Observed::*;
+    let row = |name, number, what| Observe {
+        name,
+        number,
+        when: None,
+        what,
+    };
+    let mut rows = vec![
+        row("socket", libc::SYS_socket, Socket),
+        row("connect", libc::SYS_connect, Connect),
+        Observe {
+            name: "sendto",
+            number: libc::SYS_sendto,
+            when: Some((4, false, u64::MAX, 0)),
+            what: SendTo,
+        },
+        row("sendmsg", libc::SYS_sendmsg, SendMsg),
+        row("sendmmsg", libc::SYS_sendmmsg, SendMsg),
+        row("open", libc::SYS_open, Open(None, 0, Some(1))),
+        row("openat", libc::SYS_openat, Open(Some(0), 1, Some(2))),
+        row("openat2", libc::SYS_openat2, Open(Some(0), 1, None)),
+        row("creat", libc::SYS_creat, Open(None, 0, None)),
+        row("truncate", libc::SYS_truncate, Change(None, 0)),
+        row("mkdir", libc::SYS_mkdir, Change(None, 0)),
+        row("mkdirat", libc::SYS_mkdirat, Change(Some(0), 1)),
+        row("rmdir", libc::SYS_rmdir, Change(None, 0)),
+        row("unlink", libc::SYS_unlink, Change(None, 0)),
+        row("unlinkat", libc::SYS_unlinkat, Change(Some(0), 1)),
+        row("rename", libc::SYS_rename, Change(None, 0)),
+        row("renameat", libc::SYS_renameat, Change(Some(0), 1)),
+        row("renameat2", libc::SYS_renameat2, Change(Some(0), 1)),
+        row("link", libc::SYS_link, Change(None, 1)),
+        row("linkat", libc::SYS_linkat, Change(Some(2), 3)),
+        row("symlink", libc::SYS_symlink, Change(None, 1)),
+        row("symlinkat", libc::SYS_symlinkat, Change(Some(1), 2)),
+        row("chmod", libc::SYS_chmod, Change(None, 0)),
+        row("fchmodat", libc::SYS_fchmodat, Change(Some(0), 1)),
+        row("execve", libc::SYS_execve, Exec),
+        row("fork", libc::SYS_fork, Fork),
+        row("vfork", libc::SYS_vfork, Fork),
+    ];
+    // clone without CLONE_THREAD makes a process (threads are not reported).
+    rows.push(Observe {
+        name: "clone",
+        number: libc::SYS_clone,
+        when: Some((0, false, libc::CLONE_THREAD as u64, 0)),
+        what: Fork,
+    });
+    rows.extend(
+        policy(cuda)
+            .into_iter()
+            .filter(|d| d.verdict == Verdict::Kill)
+            .map(|d| Observe {
+                name: d.name.trim_start_matches("SYS_"),
+                number: d.number,
+                when: d.when,
+                what: Forbidden(d.why),
+            }),
+    );
+    rows
+}
+
+/// Compiles the observed calls into one filter whose match action is
+/// SECCOMP_RET_USER_NOTIF. seccompiler has no such action: the filter is
+/// compiled with SECCOMP_RET_TRAP as the match action, and those return
+/// instructions are rewritten (the only RET_TRAP in the program).
+pub fn compile_observer(rows: &[Observe]) -> Result<BpfProgram, String> {
+    let arch = target_arch()?;
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for row in rows {
+        let entry = rules.entry(row.number).or_default();
+        if let Some((arg, dword, mask, value)) = row.when {
+            let len = if dword {
+                SeccompCmpArgLen::Dword
+            } else {
+                SeccompCmpArgLen::Qword
+            };
+            let op = if mask == u64::MAX {
+                // "argument is not `value`" (sendto with a destination).
+                SeccompCmpOp::Ne
+            } else {
+                SeccompCmpOp::MaskedEq(mask)
+            };
+            let cond = SeccompCondition::new(arg, len, op, value).map_err(|e| e.to_string())?;
+            entry.push(SeccompRule::new(vec![cond]).map_err(|e| e.to_string())?);
+        }
+    }
+    let filter = SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Trap, arch)
+        .map_err(|e| e.to_string())?;
+    let mut program = BpfProgram::try_from(filter).map_err(|e| e.to_string())?;
+    const BPF_RET_K: u16 = 0x06;
+    const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
+    let mut rewritten = 0;
+    for insn in &mut program {
+        if insn.code == BPF_RET_K && insn.k == SECCOMP_RET_TRAP {
+            insn.k = libc::SECCOMP_RET_USER_NOTIF;
+            rewritten += 1;
+        }
+    }
+    if rewritten == 0 {
+        return Err("seccomp: the observer filter has no notify action".into());
+    }
+    Ok(program)
 }
 
 fn target_arch() -> Result<TargetArch, String> {
@@ -168,13 +334,15 @@ fn target_arch() -> Result<TargetArch, String> {
     }
 }
 
-/// Compiles the policy into one BPF program per verdict (the kernel applies
-/// the most severe verdict of all installed filters).
+/// Compiles the policy's errno rows into one BPF program per errno (the
+/// kernel applies the most severe verdict of all installed filters, and an
+/// errno outranks a notification).
 pub fn compile(rows: &[Deny]) -> Result<Vec<BpfProgram>, String> {
     let arch = target_arch()?;
     let mut by_verdict: BTreeMap<String, (SeccompAction, BTreeMap<i64, Vec<SeccompRule>>)> =
         BTreeMap::new();
-    for row in rows {
+    // Kill rows are answered by the supervisor (see `observed`).
+    for row in rows.iter().filter(|r| r.verdict != Verdict::Kill) {
         let action = match row.verdict {
             Verdict::Kill => SeccompAction::KillProcess,
             Verdict::Errno(e) => SeccompAction::Errno(e as u32),
@@ -239,7 +407,19 @@ mod tests {
         ] {
             assert_eq!(verdict(name), Some(Verdict::Kill), "{name}");
         }
-        assert_eq!(verdict("SYS_socket"), Some(Verdict::Errno(libc::EACCES)));
+        // socket is answered by the supervisor (observed), not by errno.
+        assert!(verdict("SYS_socket").is_none());
+        assert!(observed(false).iter().any(|o| o.name == "socket"));
+        // Every kill row is observed, so its caller is killed by the
+        // supervisor, which sees it whoever reaps the process.
+        let forbidden: Vec<_> = observed(false)
+            .into_iter()
+            .filter(|o| matches!(o.what, Observed::Forbidden(_)))
+            .collect();
+        assert_eq!(
+            forbidden.len(),
+            rows.iter().filter(|r| r.verdict == Verdict::Kill).count()
+        );
         assert_eq!(verdict("SYS_clone3"), Some(Verdict::Errno(libc::ENOSYS)));
         assert!(verdict("SYS_read").is_none() && verdict("SYS_clone").is_some());
     }
@@ -266,7 +446,52 @@ mod tests {
     #[test]
     fn the_policy_compiles() {
         let programs = compile(&policy(false)).expect("compile");
-        assert_eq!(programs.len(), 4); // kill, EPERM, EACCES, ENOSYS
+        assert_eq!(programs.len(), 2); // EPERM, ENOSYS; kills are observed
         assert!(programs.iter().all(|p| !p.is_empty()));
+        let observer = compile_observer(&observed(false)).expect("observer");
+        assert!(observer.iter().any(|i| i.k == libc::SECCOMP_RET_USER_NOTIF));
+        assert!(
+            !observer
+                .iter()
+                .any(|i| i.code == 0x06 && i.k == 0x0003_0000)
+        );
+    }
+
+    #[test]
+    fn the_cuda_profile_allows_only_sealed_non_executable_memfds() {
+        let cpu = policy(false);
+        let cuda = policy(true);
+        let memfd = |rows: &[Deny]| -> Vec<Deny> {
+            rows.iter()
+                .filter(|r| r.name == "SYS_memfd_create")
+                .cloned()
+                .collect()
+        };
+        // CPU: every memfd_create fails.
+        assert!(memfd(&cpu).iter().all(|r| r.when.is_none()));
+        assert_eq!(memfd(&cpu).len(), 1);
+        // CUDA: fails unless MFD_NOEXEC_SEAL is set, and always with MFD_EXEC.
+        let rows = memfd(&cuda);
+        assert_eq!(rows.len(), 2);
+        assert!(
+            rows.iter()
+                .any(|r| r.when == Some((1, true, MFD_NOEXEC_SEAL, 0)))
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.when == Some((1, true, MFD_EXEC, MFD_EXEC)))
+        );
+        // Everything else CUDA does not need stays as on the CPU.
+        let rest = |rows: &[Deny]| -> Vec<String> {
+            rows.iter()
+                .filter(|r| r.name != "SYS_memfd_create")
+                .map(|r| format!("{}{:?}{:?}", r.name, r.when, r.verdict))
+                .collect()
+        };
+        assert_eq!(rest(&cpu), rest(&cuda));
+        assert!(
+            cuda.iter()
+                .any(|r| r.name == "SYS_execveat" && r.verdict == Verdict::Kill)
+        );
     }
 }

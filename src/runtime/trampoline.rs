@@ -1,18 +1,22 @@
 //! The trampoline: `gasguard __sandbox-exec POLICY` runs in a fresh child
-//! process (never between fork and exec of a threaded parent). It drops
-//! privileges, enters new user, PID, mount, network, IPC and UTS namespaces,
-//! forks the process that becomes PID 1 of the new PID namespace, and there
-//! mounts its own /proc and applies resource limits, Landlock and seccomp
-//! before executing the
-//! interpreter. When that PID 1 exits, the kernel kills every process left
-//! in the namespace: nothing the model starts outlives the run.
+//! process (never between fork and exec of a threaded parent). It joins
+//! the run's cgroups, drops privileges, enters new user, PID, mount,
+//! network, IPC and UTS namespaces, and forks the supervisor
+//! (`supervisor.rs`), PID 1 of the new PID namespace, which starts the
+//! model's process. When the supervisor exits, the kernel kills every
+//! process left in the namespace: nothing the model starts outlives the run.
 
 use std::ffi::CString;
 
 use base64::Engine;
 
+use super::observe::FACTS_FD;
 use super::sandbox_policy::SandboxPolicy;
-use super::{landlock, seccomp};
+use super::supervisor::{self, Exec};
+use super::{landlock, mounts, seccomp};
+
+/// The uid and gid the run has inside its user namespace (`nobody`).
+const SANDBOX_ID: u32 = 65_534;
 
 /// Exit codes the parent understands.
 pub const EXIT_CANNOT_ENFORCE: i32 = 121;
@@ -28,7 +32,7 @@ const NAMESPACES: libc::c_int = libc::CLONE_NEWUSER
     | libc::CLONE_NEWIPC
     | libc::CLONE_NEWUTS;
 
-fn die(code: i32, message: &str) -> ! {
+pub fn die(code: i32, message: &str) -> ! {
     eprintln!("gasguard-sandbox: {message}");
     std::process::exit(code)
 }
@@ -51,24 +55,41 @@ pub fn main(encoded: &str) -> ! {
         Ok(p) => p,
         Err(e) => die(EXIT_CANNOT_ENFORCE, &e),
     };
+    let observer = match seccomp::compile_observer(&seccomp::observed(policy.cuda)) {
+        Ok(p) => p,
+        Err(e) => die(EXIT_CANNOT_ENFORCE, &e),
+    };
     let to_c = |s: &str| {
         CString::new(s).unwrap_or_else(|_| die(EXIT_CANNOT_ENFORCE, "NUL in an argument"))
     };
     let program = to_c(&policy.program.to_string_lossy());
     let mut argv: Vec<CString> = vec![program.clone()];
     argv.extend(policy.args.iter().map(|a| to_c(a)));
-    let envp: Vec<CString> = policy
-        .env
-        .iter()
-        .map(|(k, v)| to_c(&format!("{k}={v}")))
-        .collect();
-    let cwd = to_c(&policy.cwd.to_string_lossy());
+    let exec = Exec {
+        program,
+        argv,
+        envp: policy
+            .env
+            .iter()
+            .map(|(k, v)| to_c(&format!("{k}={v}")))
+            .collect(),
+        cwd: to_c(&policy.scratch.path.to_string_lossy()),
+    };
 
-    // SAFETY: plain syscalls on a single-threaded process; every pointer
-    // passed lives until exec.
+    // SAFETY: plain syscalls on a single-threaded process.
     unsafe {
+        // Join the run's cgroups while still privileged to write there:
+        // every process of the run is then counted and can be killed.
+        for procs in &policy.cgroup_procs {
+            if let Err(e) = std::fs::write(procs, "0") {
+                die(
+                    EXIT_CANNOT_ENFORCE,
+                    &format!("cannot join the cgroup {}: {e}", procs.display()),
+                );
+            }
+        }
         if !policy.expose.is_empty()
-            && let Err(e) = expose(&policy)
+            && let Err(e) = mounts::expose(&policy)
         {
             die(EXIT_CANNOT_ENFORCE, &e);
         }
@@ -82,9 +103,15 @@ pub fn main(encoded: &str) -> ! {
             if libc::getuid() != uid || libc::geteuid() != uid {
                 die(EXIT_CANNOT_ENFORCE, "privileges were not dropped");
             }
+            // Changing uid made this process non-dumpable, which leaves
+            // /proc/self/{uid_map,setgroups} owned by root: restore it to
+            // write its own id mapping (other processes of this uid are
+            // sandboxed models, which Landlock keeps from ptrace).
+            libc::prctl(libc::PR_SET_DUMPABLE, 1);
         }
         // Dropping privileges clears the death signal: set it again.
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        let (outer_uid, outer_gid) = (libc::getuid(), libc::getgid());
         if libc::unshare(NAMESPACES) != 0 {
             die(
                 EXIT_CANNOT_ENFORCE,
@@ -94,62 +121,26 @@ pub fn main(encoded: &str) -> ! {
                 ),
             );
         }
+        if let Err(e) = map_ids(outer_uid, outer_gid) {
+            die(EXIT_CANNOT_ENFORCE, &e);
+        }
+        // The supervisor learns that this process died (before its death
+        // signal was armed) from the write end closing.
+        let mut alive = [0i32; 2];
+        if libc::pipe2(alive.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            die(EXIT_CANNOT_ENFORCE, "pipe failed");
+        }
         match libc::fork() {
             -1 => die(EXIT_CANNOT_ENFORCE, "fork failed"),
             0 => {
-                // PID 1 of the new namespace.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                if let Err(e) = private_proc() {
-                    die(EXIT_CANNOT_ENFORCE, &e);
-                }
-                let limits = policy.limits;
-                let set = |resource, value: u64| {
-                    let lim = libc::rlimit {
-                        rlim_cur: value,
-                        rlim_max: value,
-                    };
-                    libc::setrlimit(resource, &lim) == 0
-                };
-                let ok = set(libc::RLIMIT_AS, limits.address_space)
-                    && set(libc::RLIMIT_CPU, limits.cpu_seconds)
-                    && set(libc::RLIMIT_FSIZE, limits.file_size)
-                    && set(libc::RLIMIT_NOFILE, limits.open_files)
-                    && set(libc::RLIMIT_CORE, 0)
-                    && set(libc::RLIMIT_NPROC, limits.processes);
-                if !ok {
-                    die(EXIT_CANNOT_ENFORCE, "cannot set resource limits");
-                }
-                if libc::chdir(cwd.as_ptr()) != 0 {
-                    die(EXIT_CANNOT_ENFORCE, "cannot enter the scratch folder");
-                }
-                // Only stdin/stdout/stderr and the result pipe (3) survive.
-                libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
-                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-                    die(EXIT_CANNOT_ENFORCE, "cannot set no_new_privs");
-                }
-                if let Err(e) = landlock::apply(&policy) {
-                    die(EXIT_CANNOT_ENFORCE, &e);
-                }
-                if let Err(e) = seccomp::apply(&programs) {
-                    die(EXIT_CANNOT_ENFORCE, &e);
-                }
-                let mut argv_ptrs: Vec<*const libc::c_char> =
-                    argv.iter().map(|a| a.as_ptr()).collect();
-                argv_ptrs.push(std::ptr::null());
-                let mut envp_ptrs: Vec<*const libc::c_char> =
-                    envp.iter().map(|a| a.as_ptr()).collect();
-                envp_ptrs.push(std::ptr::null());
-                libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), envp_ptrs.as_ptr());
-                die(
-                    EXIT_EXEC_FAILED,
-                    &format!(
-                        "cannot execute {}: {}",
-                        policy.program.display(),
-                        std::io::Error::last_os_error()
-                    ),
-                )
+                libc::close(alive[1]);
+                supervisor::main(&policy, &programs, &observer, &exec, alive[0])
             }
             child => {
+                libc::close(alive[0]);
+                // The supervisor's descriptor for gasguard's facts pipe is
+                // its own now: this process holds no copy of it.
+                libc::close(FACTS_FD);
                 let mut status = 0;
                 while libc::waitpid(child, &mut status, 0) == -1 {
                     if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
@@ -165,124 +156,16 @@ pub fn main(encoded: &str) -> ! {
     }
 }
 
-/// Stops mounts made in this mount namespace from propagating back out.
-fn make_mounts_private() -> Result<(), String> {
-    let root = CString::new("/").map_err(|e| e.to_string())?;
-    // SAFETY: mount(2) with a valid C string and null optional arguments.
-    let rc = unsafe {
-        libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        )
+/// Maps the one outer uid and gid to `nobody` inside the new user
+/// namespace (what the run saw before it had a mapping): files it creates
+/// on the scratch tmpfs need a mapped owner.
+fn map_ids(uid: u32, gid: u32) -> Result<(), String> {
+    let write = |file: &str, text: String| {
+        std::fs::write(file, text).map_err(|e| format!("cannot write {file}: {e}"))
     };
-    if rc != 0 {
-        return Err(format!(
-            "cannot make mounts private: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    Ok(())
-}
-
-/// Mounts a /proc of the new PID namespace over the host's: the model sees
-/// its own processes only, not the command lines of everything else on
-/// the machine. Called in PID 1 of the new namespaces (a proc mount shows
-/// the PID namespace of the process that mounts it).
-fn private_proc() -> Result<(), String> {
-    let err = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
-    let proc_ = CString::new("proc").map_err(|e| e.to_string())?;
-    let target = CString::new("/proc").map_err(|e| e.to_string())?;
-    make_mounts_private()?;
-    // SAFETY: mount(2) with valid C strings, in a mount namespace this
-    // process owns through its user namespace.
-    unsafe {
-        if libc::mount(
-            proc_.as_ptr(),
-            target.as_ptr(),
-            proc_.as_ptr(),
-            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(err("cannot mount a private /proc"));
-        }
-    }
-    Ok(())
-}
-
-/// Makes `policy.expose` readable to the unprivileged child: in a new mount
-/// namespace, each closed ancestor (say /root) is covered with an empty
-/// tmpfs into which only the needed folders are moved back. Everything else
-/// under it (keys, wallets, shell history) is simply not there.
-fn expose(policy: &SandboxPolicy) -> Result<(), String> {
-    use std::os::unix::fs::DirBuilderExt;
-    let c = |p: &std::path::Path| {
-        CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| "NUL in a path".to_string())
-    };
-    let err = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
-    // SAFETY: mount(2)/unshare(2) with valid C strings; single-threaded.
-    unsafe {
-        if libc::unshare(libc::CLONE_NEWNS) != 0 {
-            return Err(err("cannot create a mount namespace"));
-        }
-        make_mounts_private()?;
-        let mut n = 0;
-        for (closed, folders) in &policy.expose {
-            let mut staged = Vec::new();
-            for folder in folders {
-                let stage = policy.stage.join(n.to_string());
-                n += 1;
-                std::fs::DirBuilder::new()
-                    .mode(0o755)
-                    .create(&stage)
-                    .map_err(|e| e.to_string())?;
-                if libc::mount(
-                    c(folder)?.as_ptr(),
-                    c(&stage)?.as_ptr(),
-                    std::ptr::null(),
-                    libc::MS_BIND | libc::MS_REC,
-                    std::ptr::null(),
-                ) != 0
-                {
-                    return Err(err(&format!("cannot bind {}", folder.display())));
-                }
-                staged.push((stage, folder));
-            }
-            let tmpfs = c(std::path::Path::new("tmpfs"))?;
-            let opts = CString::new("mode=0755,size=1m").map_err(|e| e.to_string())?;
-            if libc::mount(
-                tmpfs.as_ptr(),
-                c(closed)?.as_ptr(),
-                tmpfs.as_ptr(),
-                libc::MS_NOSUID | libc::MS_NODEV,
-                opts.as_ptr().cast(),
-            ) != 0
-            {
-                return Err(err(&format!("cannot cover {}", closed.display())));
-            }
-            for (stage, folder) in staged {
-                std::fs::DirBuilder::new()
-                    .mode(0o755)
-                    .recursive(true)
-                    .create(folder)
-                    .map_err(|e| e.to_string())?;
-                if libc::mount(
-                    c(&stage)?.as_ptr(),
-                    c(folder)?.as_ptr(),
-                    std::ptr::null(),
-                    libc::MS_MOVE,
-                    std::ptr::null(),
-                ) != 0
-                {
-                    return Err(err(&format!("cannot expose {}", folder.display())));
-                }
-            }
-        }
-    }
-    Ok(())
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("{SANDBOX_ID} {uid} 1"))?;
+    write("/proc/self/gid_map", format!("{SANDBOX_ID} {gid} 1"))
 }
 
 /// `gasguard __sandbox-exec --probe`: applies the same restrictions to an
@@ -306,11 +189,18 @@ pub fn probe() -> ! {
         program: "/".into(),
         args: vec![],
         env: vec![],
-        cwd: "/".into(),
+        scratch: super::sandbox_policy::Scratch {
+            path: "/tmp".into(),
+            size: 1 << 20,
+            inodes: 64,
+        },
+        submission: "/".into(),
+        cgroup_procs: vec![],
         cuda: false,
     };
     // SAFETY: single-threaded process; plain syscalls.
     unsafe {
+        let (uid, gid) = (libc::getuid(), libc::getgid());
         if libc::unshare(NAMESPACES) != 0 {
             die(
                 EXIT_CANNOT_ENFORCE,
@@ -319,6 +209,9 @@ pub fn probe() -> ! {
                     std::io::Error::last_os_error()
                 ),
             );
+        }
+        if let Err(e) = map_ids(uid, gid) {
+            die(EXIT_CANNOT_ENFORCE, &e);
         }
         // The rest runs as PID 1 of the new namespace, as in a real run.
         match libc::fork() {
@@ -336,7 +229,10 @@ pub fn probe() -> ! {
                 });
             }
         }
-        if let Err(e) = private_proc() {
+        // The probe's mount namespace is its own: a tmpfs over /tmp here
+        // is seen by nobody else.
+        if let Err(e) = mounts::private_proc().and_then(|()| mounts::scratch_tmpfs(&policy.scratch))
+        {
             die(EXIT_CANNOT_ENFORCE, &e);
         }
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
@@ -346,8 +242,13 @@ pub fn probe() -> ! {
     if let Err(e) = landlock::apply(&policy) {
         die(EXIT_CANNOT_ENFORCE, &e);
     }
-    match seccomp::compile(&seccomp::policy(false)).and_then(|p| seccomp::apply(&p)) {
-        Ok(()) => std::process::exit(0),
+    let observed =
+        seccomp::compile_observer(&seccomp::observed(policy.cuda)).and_then(|observer| {
+            seccomp::compile(&seccomp::policy(false)).and_then(|p| seccomp::apply(&p))?;
+            super::notify::install(&observer)
+        });
+    match observed {
+        Ok(_listener) => std::process::exit(0),
         Err(e) => die(EXIT_CANNOT_ENFORCE, &e),
     }
 }
