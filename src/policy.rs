@@ -83,6 +83,8 @@ pub enum ApiCondition {
     /// Dangerous unless the argument is proven true; then a warning remains
     /// (`torch.load(p, weights_only=True)`: a restricted unpickler).
     UnlessTrue(String),
+    /// A path argument not proven to name a file inside the submission.
+    LocalPath(String),
     /// A string argument starting with one of the prefixes.
     ArgPrefix {
         param: String,
@@ -599,6 +601,9 @@ impl Reader {
                         }
                     }
                 }
+                other if other.starts_with("local_path:") => Some(ApiCondition::LocalPath(
+                    other["local_path:".len()..].trim().to_string(),
+                )),
                 other if other.starts_with("unless_true:") => Some(ApiCondition::UnlessTrue(
                     other["unless_true:".len()..].trim().to_string(),
                 )),

@@ -59,6 +59,8 @@ pub enum BindingKind<'a> {
     },
     Function(FuncId),
     Class(ClassId),
+    /// `__file__`: the path of model.py, inside the submission.
+    SubmissionFile,
     /// Bound to something the interpreter does not follow: a loop variable,
     /// a context manager's result, an unpacked element, a `match` capture.
     Unknown(&'static str),
@@ -174,7 +176,6 @@ pub const NODE_COMPREHENSION: u8 = 3;
 /// Names the import system binds in every module.
 const MODULE_IMPLICIT: &[&str] = &[
     "__name__",
-    "__file__",
     "__doc__",
     "__package__",
     "__cached__",
@@ -366,6 +367,7 @@ impl<'a> SemanticModel<'a> {
             guards: Vec::new(),
         };
         b.open_scope(ScopeKind::Module, None, None, None);
+        b.bind("__file__", BindingKind::SubmissionFile, module.range());
         for name in MODULE_IMPLICIT {
             b.bind(
                 name,

@@ -155,6 +155,10 @@ const STR_DERIVING: &[&str] = &[
     "removesuffix",
     "removeprefix",
 ];
+/// Library-class methods a subclass of model.py inherits that the policy
+/// judges by their arguments: followed through file classes to the library.
+const INHERITED_APIS: &[&str] = &["from_pretrained", "save_pretrained", "push_to_hub", "load", "save"];
+
 /// Decorators that call the function as it is called (or only with `self`).
 const TRANSPARENT_DECORATORS: &[&str] = &[
     "builtins.staticmethod",
@@ -454,6 +458,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             BindingKind::Param { func, index } => self.param(*func, *index, depth + 1),
             BindingKind::Function(f) => one(Value::Function(*f)),
             BindingKind::Class(c) => one(Value::Class(*c)),
+            BindingKind::SubmissionFile => one(Value::LocalStr),
             BindingKind::Unknown(_) => one(Value::Unknown),
         }
     }
@@ -463,15 +468,22 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Value::Lib(p) => one(Value::Lib(format!("{p}.{attr}"))),
             Value::Class(c) => self.class_attribute(*c, attr, depth, &mut Vec::new()),
             Value::Instance(c) => {
-                let mut out = self.class_attribute(*c, attr, depth, &mut Vec::new());
+                let mut stored = Vec::new();
                 if let Some(stores) = self.model.attribute_stores.get(attr) {
                     for b in stores {
                         if self.guards_may_hold(&b.guards) {
-                            out.extend(self.binding_values(&b.kind, depth + 1));
+                            stored.extend(self.binding_values(&b.kind, depth + 1));
                         }
                     }
                 }
-                out.push(Value::Unknown); // set by a library base, or not yet
+                let mut out = self.class_attribute(*c, attr, depth, &mut Vec::new());
+                // What the file stores under that name (on any object: an
+                // over-approximation) is what the attribute holds; only an
+                // attribute the file never stores is left to library bases.
+                if !stored.is_empty() {
+                    out.retain(|v| *v != Value::Unknown);
+                    out.extend(stored);
+                }
                 out
             }
             Value::LocalPath | Value::Path => match attr {
@@ -504,6 +516,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             for v in self.eval_in(base, c.parent, depth + 1) {
                 match v {
                     Value::Class(b) => out.extend(self.class_attribute(b, attr, depth + 1, seen)),
+                    // Inherited from a library class: that class's attribute
+                    // (`Detector.from_pretrained` is PreTrainedModel's).
+                    Value::Lib(p) if INHERITED_APIS.contains(&attr) => out.push(Value::Lib(format!("{p}.{attr}"))),
                     _ => out.push(Value::Unknown),
                 }
             }
@@ -1050,6 +1065,34 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         self.steps.set(0);
         self.truncated.set(false);
         out
+    }
+
+    /// Whether every value is a function or class of model.py whose calls
+    /// gasguard follows into named parameters (not escaped, no `*args` or
+    /// `**kwargs` to lose an argument in).
+    pub fn follows_arguments(&self, callees: &Values) -> bool {
+        !callees.is_empty()
+            && callees.iter().all(|v| {
+                let func = match v {
+                    Value::Function(f) => Some(*f),
+                    Value::Class(c) => self.init_of(*c),
+                    _ => None,
+                };
+                func.is_some_and(|f| {
+                    !self.escaped.contains(&f)
+                        && !self.model.functions[f].is_lambda
+                        && self.model.functions[f]
+                            .params
+                            .iter()
+                            .all(|p| !matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords))
+                })
+            })
+    }
+
+    /// Whether `func`'s returns are followed (every call of it is one
+    /// gasguard sees).
+    pub fn follows_returns(&self, func: FuncId) -> bool {
+        !self.escaped.contains(&func) && !self.model.functions[func].is_lambda
     }
 
     /// Whether a function is decorated with anything but a decorator that

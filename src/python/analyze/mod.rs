@@ -91,10 +91,9 @@ pub struct Analyzer<'m, 'a> {
     /// Inside a branch whose condition is proven false.
     dead: usize,
     eval_steps: usize,
-    /// Spans of expressions where a module may stand as a value: the value
-    /// of a plain name binding, the base of an attribute chain, a callee,
-    /// and the arguments of introspection builtins.
-    module_value_ok: HashSet<(usize, usize)>,
+    /// Tuple/list values unpacked name by name (`a, b = x, y`): their
+    /// elements are followed, not escaping.
+    pairwise: HashSet<(usize, usize)>,
     /// Findings stored per rule (see `report`).
     per_rule: HashMap<&'static str, usize>,
     pub diags: Vec<Diagnostic>,
@@ -186,19 +185,38 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         values
     }
 
-    fn allow_module_value(&mut self, expr: &Expr) {
-        let r = span(expr);
-        self.module_value_ok.insert((r.start, r.end));
-    }
 
     /// P112 for a module, or an API whose danger depends on its arguments,
     /// standing where its value escapes what gasguard follows.
-    fn check_escaping_value(&mut self, expr: &Expr, values: &Values) {
-        let r = span(expr);
-        if self.module_value_ok.contains(&(r.start, r.end)) {
+    /// An expression in a position whose value gasguard does not follow (a
+    /// container element, an argument to a library, an attribute store, a
+    /// `with`/`match`/`for` subject, a value returned or yielded to code
+    /// gasguard cannot see): what it may be must not be a module, an API
+    /// judged by its arguments (or an object carrying one), or a path not
+    /// proven inside the submission.
+    fn check_escape(&mut self, expr: &'a Expr) {
+        let expr = match expr {
+            Expr::Starred(s) => &*s.value,
+            other => other,
+        };
+        if matches!(expr, Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::BooleanLiteral(_) | Expr::NoneLiteral(_) | Expr::BytesLiteral(_) | Expr::FString(_) | Expr::EllipsisLiteral(_)) {
             return;
         }
+        let values = self.resolve(expr, span(expr));
+        self.check_escaping_value(expr, &values);
+    }
+
+    fn check_escaping_value(&mut self, expr: &Expr, values: &Values) {
+        let r = span(expr);
         let shown = dotted(expr);
+        if values.iter().any(|v| matches!(v, Value::Path)) {
+            self.report(
+                Diagnostic::new(&rules::MODULE_AS_VALUE, "a path gasguard cannot place inside the submission is passed on where its later use cannot be followed")
+                    .help("build paths from `weights_path` or `__file__`, and use them where they are made"),
+                r.clone(),
+            );
+            return;
+        }
         for p in paths(values) {
             if is_module_path(&p) {
                 let shown = shown.clone().unwrap_or_else(|| p.clone());
@@ -209,17 +227,14 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 );
                 return;
             }
-            // An API judged by its arguments, or an object that carries one
-            // (`transformers.AutoConfig` carries `.from_pretrained`; a
-            // torchvision weights enum carries `.get_state_dict()`).
+            // An API judged by its arguments, or an object that carries a
+            // policy API (`transformers.AutoConfig` carries
+            // `.from_pretrained`, `torch.ops` carries `.load_library`).
             let conditional = paths::apis_covering(&self.policy.apis, &p)
                 .iter()
                 .any(|(a, _)| a.when != crate::policy::ApiCondition::Always)
                 || self.policy.apis.iter().any(|a| {
-                    a.when != crate::policy::ApiCondition::Always
-                        && a.name
-                            .strip_prefix(p.as_str())
-                            .is_some_and(|rest| rest.starts_with('.'))
+                    a.name.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('.'))
                 });
             if conditional {
                 let shown = shown.clone().unwrap_or_else(|| p.clone());
@@ -336,6 +351,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             }
         }
         for e in elts {
+            self.check_escape(e);
             self.visit_expr(e);
         }
         self.scope = saved;
@@ -397,15 +413,43 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
             }
             Stmt::Assign(a) => {
-                if a.targets.iter().all(|t| matches!(t, Expr::Name(_))) {
-                    self.allow_module_value(&a.value);
+                // Names (and pairwise tuple targets) are followed; a store
+                // into an object or a container is not.
+                let followed = a.targets.iter().all(|t| pairwise_names(t, &a.value));
+                if !followed {
+                    self.check_escape(&a.value);
+                } else {
+                    {
+                    let r = span(&*a.value);
+                    self.pairwise.insert((r.start, r.end));
+                }
                 }
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::AnnAssign(a) => {
-                if let (Expr::Name(_), Some(v)) = (a.target.as_ref(), &a.value) {
-                    self.allow_module_value(v);
+                if let Some(v) = &a.value
+                    && !matches!(a.target.as_ref(), Expr::Name(_))
+                {
+                    self.check_escape(v);
                 }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AugAssign(a) => {
+                self.check_escape(&a.value);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::For(f) => {
+                self.check_escape(&f.iter);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    self.check_escape(&item.context_expr);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Match(m) => {
+                self.check_escape(&m.subject);
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::FunctionDef(f) => {
@@ -439,7 +483,6 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // A class body binds class attributes: tracked like names.
                 for s in &c.body {
                     if let Stmt::Assign(a) = s {
-                        self.allow_module_value(&a.value);
                         let match_args = a.targets.iter().any(
                             |t| matches!(t, Expr::Name(n) if n.id.as_str() == "__match_args__"),
                         );
@@ -452,9 +495,6 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 self.visit_body_in(c.range().start(), NODE_CLASS, &c.body);
             }
             Stmt::If(i) => {
-                if matches!(i.test.as_ref(), Expr::Name(_)) {
-                    self.allow_module_value(&i.test); // `if flash_attn:`
-                }
                 self.visit_expr(&i.test);
                 let t = self.truth(&i.test);
                 let mut earlier_may_hold = t != Some(true);
@@ -470,6 +510,17 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         None => self.visit_branch(earlier_may_hold, &clause.body),
                     }
                 }
+            }
+            Stmt::Return(r) => {
+                // Returns are followed into the calls of a function whose
+                // every call gasguard sees.
+                if let Some(v) = &r.value {
+                    let followed = self.model.scopes[self.scope].func.is_some_and(|f| self.interp.follows_returns(f));
+                    if !followed {
+                        self.check_escape(v);
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
             }
             Stmt::While(w) => {
                 self.visit_expr(&w.test);
@@ -514,7 +565,6 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         );
                     }
                     let values = self.resolve(expr, span(n));
-                    self.check_escaping_value(expr, &values);
                     for path in paths(&values) {
                         self.check_path(&path, span(n));
                     }
@@ -525,7 +575,6 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 self.check_attribute_name(attr, span(&a.attr));
                 let values = self.resolve(expr, span(expr));
                 if a.ctx == ast::ExprContext::Load {
-                    self.check_escaping_value(expr, &values);
                     self.check_path_method(a);
                     // Judged by name whatever the receiver, called or only
                     // referenced (`w = p.write_text; w("x")`).
@@ -555,36 +604,75 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 // The base is checked link by link; as a chain's base a
                 // module is not an escaping value.
-                self.allow_module_value(&a.value);
                 self.visit_expr(&a.value);
             }
-            Expr::Compare(c)
-                if c.ops
-                    .iter()
-                    .all(|o| matches!(o, ast::CmpOp::Is | ast::CmpOp::IsNot)) =>
-            {
-                // `mod is None`: an optional import's guard reads no attribute.
-                self.allow_module_value(&c.left);
-                for e in c.comparators.iter() {
-                    self.allow_module_value(e);
+            Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
+                let elts: &[Expr] = match expr {
+                    Expr::List(l) => &l.elts,
+                    Expr::Tuple(t) => &t.elts,
+                    Expr::Set(s) => &s.elts,
+                    _ => &[],
+                };
+                if !self.pairwise.contains(&(span(expr).start, span(expr).end)) {
+                    for e in elts {
+                        self.check_escape(e);
+                    }
                 }
                 visitor::walk_expr(self, expr);
             }
-            Expr::Named(n) => {
-                if matches!(n.target.as_ref(), Expr::Name(_)) {
-                    self.allow_module_value(&n.value);
+            Expr::Dict(d) => {
+                for item in &d.items {
+                    if let Some(k) = &item.key {
+                        self.check_escape(k);
+                    }
+                    self.check_escape(&item.value);
                 }
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Yield(y) => {
+                if let Some(v) = &y.value {
+                    self.check_escape(v);
+                }
+                visitor::walk_expr(self, expr);
+            }
+            Expr::YieldFrom(y) => {
+                self.check_escape(&y.value);
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Await(a) => {
+                self.check_escape(&a.value);
                 visitor::walk_expr(self, expr);
             }
             Expr::Call(c) => {
                 if let Some(name) = dotted(&c.func) {
                     self.inventory.calls.insert(name);
                 }
-                self.allow_module_value(&c.func);
                 let callees = self.resolve(&c.func, span(&*c.func));
-                if callees.iter().any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(&b.as_str()))) {
-                    for arg in &c.arguments.args {
-                        self.allow_module_value(arg);
+                // Arguments of model.py's own functions are followed into
+                // their parameters; introspection builtins only look.
+                let introspection = callees
+                    .iter()
+                    .any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(&b.as_str())));
+                let followed = self.interp.follows_arguments(&callees);
+                if introspection {
+                    // `isinstance(x, (A, B))`: the tuple is only looked at.
+                    for arg in c.arguments.args.iter() {
+                        if matches!(arg, Expr::Tuple(_)) {
+                            {
+                            let r = span(arg);
+                            self.pairwise.insert((r.start, r.end));
+                        }
+                        }
+                    }
+                }
+                for arg in c.arguments.args.iter() {
+                    if !(introspection || followed && !matches!(arg, Expr::Starred(_))) {
+                        self.check_escape(arg);
+                    }
+                }
+                for k in &c.arguments.keywords {
+                    if !(followed && k.arg.is_some()) {
+                        self.check_escape(&k.value);
                     }
                 }
                 if c.arguments.args.len() == 3
@@ -608,6 +696,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     self.visit_parameters_outer(p);
                 }
                 let saved = self.enter(l.range().start(), NODE_LAMBDA);
+                self.check_escape(&l.body);
                 self.visit_expr(&l.body);
                 self.scope = saved;
             }
@@ -648,6 +737,27 @@ impl Analyzer<'_, '_> {
     }
 }
 
+/// Whether assigning `value` to `target` binds only names gasguard follows:
+/// a name, or a tuple/list of them unpacked pairwise from a literal.
+fn pairwise_names(target: &Expr, value: &Expr) -> bool {
+    match (target, value) {
+        (Expr::Name(_), _) => true,
+        (Expr::Tuple(_) | Expr::List(_), Expr::Tuple(_) | Expr::List(_)) => {
+            let (ts, vs): (&[Expr], &[Expr]) = match (target, value) {
+                (Expr::Tuple(t), Expr::Tuple(v)) => (&t.elts, &v.elts),
+                (Expr::Tuple(t), Expr::List(v)) => (&t.elts, &v.elts),
+                (Expr::List(t), Expr::Tuple(v)) => (&t.elts, &v.elts),
+                (Expr::List(t), Expr::List(v)) => (&t.elts, &v.elts),
+                _ => return false,
+            };
+            ts.len() == vs.len()
+                && !ts.iter().chain(vs).any(|e| matches!(e, Expr::Starred(_)))
+                && ts.iter().zip(vs).all(|(t, v)| pairwise_names(t, v))
+        }
+        _ => false,
+    }
+}
+
 /// Runs every AST check.
 pub fn analyze(
     file: &str,
@@ -671,8 +781,8 @@ pub fn analyze(
         scope: MODULE_SCOPE,
         dead: 0,
         eval_steps: 0,
-        module_value_ok: HashSet::new(),
         per_rule: HashMap::new(),
+        pairwise: HashSet::new(),
         diags: Vec::new(),
         inventory: CodeInventory::default(),
         reported: HashSet::new(),

@@ -99,6 +99,11 @@ fn may_become_url(prefix: &str) -> bool {
         .any(|p| p.starts_with(&lower))
 }
 
+/// A path string that names something outside the submission.
+fn is_outside(s: &str) -> bool {
+    s.starts_with('/') || s.starts_with('~') || s.split(['/', '\\']).any(|part| part == "..")
+}
+
 fn looks_local(s: &str) -> bool {
     s.starts_with("./") || s.starts_with("../") || s.starts_with('/')
 }
@@ -180,6 +185,33 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 }
                 None => Verdict::Proven(format!("is called without `{k}=True`")),
             },
+            ApiCondition::LocalPath(param) => {
+                let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
+                    return Verdict::Safe;
+                };
+                let mut unproven = Vec::new();
+                for v in &values {
+                    match v {
+                        Value::LocalStr | Value::LocalPath => {}
+                        Value::Str { text, .. } if is_outside(text) => {
+                            return Verdict::Proven(format!("reads {}, outside the submission ({origin})", v.describe()));
+                        }
+                        // A relative name: the submission's own file.
+                        Value::Str { exact: true, .. } => {}
+                        // File objects and buffers opened elsewhere.
+                        Value::Bytes | Value::Int(_) => {}
+                        other => unproven.push(other.clone()),
+                    }
+                }
+                if unproven.is_empty() {
+                    Verdict::Safe
+                } else {
+                    Verdict::Unproven(format!(
+                        "the file it reads may be {} ({origin}), not proven inside the submission",
+                        describe_all(&unproven)
+                    ))
+                }
+            }
             ApiCondition::ArgPrefix { param, prefixes } => {
                 let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
                     return Verdict::Safe;
