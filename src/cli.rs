@@ -421,14 +421,21 @@ fn run_push(push: crate::push::PushArgs, gate: GateArgs) -> anyhow::Result<i32> 
         resolve_interpreter(&mut options)?;
     }
     let mut print = |r: &check::SubmissionReport| {
-        let _ = emit(std::slice::from_ref(r), Format::Human, None, ColorChoice::Auto);
+        let _ = emit(
+            std::slice::from_ref(r),
+            Format::Human,
+            None,
+            ColorChoice::Auto,
+        );
     };
-    Ok(match crate::push::run(&push, &policy, &options, &mut print)? {
-        crate::push::Outcome::Done => EXIT_ACCEPTED,
-        crate::push::Outcome::Rejected => EXIT_REJECTED,
-        crate::push::Outcome::UploadFailed => EXIT_UPLOAD_FAILED,
-        crate::push::Outcome::ChainFailed => EXIT_CHAIN_FAILED,
-    })
+    Ok(
+        match crate::push::run(&push, &policy, &options, &mut print)? {
+            crate::push::Outcome::Done => EXIT_ACCEPTED,
+            crate::push::Outcome::Rejected => EXIT_REJECTED,
+            crate::push::Outcome::UploadFailed => EXIT_UPLOAD_FAILED,
+            crate::push::Outcome::ChainFailed => EXIT_CHAIN_FAILED,
+        },
+    )
 }
 
 fn run_rules(code: Option<String>, write_docs: Option<PathBuf>) -> anyhow::Result<i32> {

@@ -37,7 +37,9 @@ impl Mock {
             .expect("start the mock");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("port line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("port line");
         let port = line
             .trim()
             .strip_prefix("PORT ")
@@ -58,14 +60,21 @@ impl Mock {
                 let file = tempfile::NamedTempFile::new().expect("script file");
                 std::fs::write(file.path(), s.to_string()).expect("script");
                 let (_, path) = file.keep().expect("keep");
-                Mock::start("mock_upload.py", &["--script", path.to_str().expect("utf-8")])
+                Mock::start(
+                    "mock_upload.py",
+                    &["--script", path.to_str().expect("utf-8")],
+                )
             }
         }
     }
 
     fn chain(registered: &[&str], extra: &[&str]) -> Mock {
         let metadata = common::repo().join("../shared/chain/bittensor-tests-metadata-v14.hex");
-        assert!(metadata.exists(), "missing {} (the shared chain data)", metadata.display());
+        assert!(
+            metadata.exists(),
+            "missing {} (the shared chain data)",
+            metadata.display()
+        );
         let mut args = vec!["--metadata", metadata.to_str().expect("utf-8")];
         args.extend_from_slice(extra);
         args.push("--registered");
@@ -99,18 +108,36 @@ struct Wallet {
     info: Value,
 }
 
+/// Generated once per test run (the library's key derivation and $NACL
+/// encryption take seconds), then copied into each test's own folder.
 fn wallet() -> Wallet {
+    static GENERATED: std::sync::OnceLock<(PathBuf, Value)> = std::sync::OnceLock::new();
+    let (source, info) = GENERATED.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("push-wallet-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let out = Command::new(common::test_python())
+            .arg(common::repo().join("tests/push/make_wallet.py"))
+            .arg(&dir)
+            .arg("miner")
+            .output()
+            .expect("make_wallet.py");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let info = serde_json::from_str(text.lines().last().expect("json line")).expect("json");
+        (dir, info)
+    });
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(common::test_python())
-        .arg(common::repo().join("tests/push/make_wallet.py"))
-        .arg(dir.path())
-        .arg("miner")
-        .output()
-        .expect("make_wallet.py");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let info = serde_json::from_str(text.lines().last().expect("json line")).expect("json");
-    Wallet { dir, info }
+    copy_dir(source, dir.path());
+    Wallet {
+        dir,
+        info: info.clone(),
+    }
 }
 
 impl Wallet {
@@ -150,7 +177,10 @@ impl Env {
     fn push(&self, hotkey: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gasguard"));
         cmd.arg("push")
-            .args(["--wallet-path", self.wallet.dir.path().to_str().expect("utf-8")])
+            .args([
+                "--wallet-path",
+                self.wallet.dir.path().to_str().expect("utf-8"),
+            ])
             .args(["--wallet-name", "miner", "--wallet-hotkey", hotkey])
             .args(["--sandbox", "off"])
             .args(args)
@@ -169,7 +199,10 @@ impl Env {
     /// Every file gasguard wrote under its data folder, as text.
     fn written(&self) -> String {
         let mut out = String::new();
-        for e in walkdir::WalkDir::new(self.data.path()).into_iter().flatten() {
+        for e in walkdir::WalkDir::new(self.data.path())
+            .into_iter()
+            .flatten()
+        {
             if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json") {
                 out.push_str(&std::fs::read_to_string(e.path()).expect("read"));
             }
@@ -227,9 +260,15 @@ fn chain_url(m: &Mock) -> String {
 fn hotkey_files_give_bittensor_wallets_address_and_signatures_it_verifies() {
     let env = Env::new();
     let sub = submission("image");
-    let library = env.wallet.info["library"].as_str().expect("library address");
+    let library = env.wallet.info["library"]
+        .as_str()
+        .expect("library address");
     for hotkey in ["full", "private", "phrase"] {
-        let out = env.push(hotkey, &["--dry-run", "--skip-chain", path(sub.path())], &[]);
+        let out = env.push(
+            hotkey,
+            &["--dry-run", "--skip-chain", path(sub.path())],
+            &[],
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{hotkey}: {}", text(&out));
         assert!(
@@ -292,7 +331,10 @@ fn encrypted_hotkey_is_refused_with_advice_and_no_secret() {
     let out = env.push("encrypted", &["--dry-run", path(sub.path())], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let all = text(&out);
-    assert!(all.contains("$NACL") && all.contains("regen-hotkey"), "{all}");
+    assert!(
+        all.contains("$NACL") && all.contains("regen-hotkey"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -311,7 +353,11 @@ fn damaged_hotkey_file_is_refused_without_quoting_it() {
     std::fs::write(&file, Value::Object(edited).to_string()).expect("write");
     let out = env.push("private", &["--dry-run", path(sub.path())], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("does not match ss58Address"), "{}", text(&out));
+    assert!(
+        text(&out).contains("does not match ss58Address"),
+        "{}",
+        text(&out)
+    );
     for s in env.wallet.secrets() {
         assert!(!text(&out).contains(&s), "a secret leaked: {}", text(&out));
     }
@@ -339,7 +385,11 @@ fn upload_succeeds_with_verified_signatures_and_a_sized_put() {
     let log = mock.entries();
     let endpoints: Vec<&str> = log.iter().filter_map(|e| e["endpoint"].as_str()).collect();
     assert_eq!(endpoints, ["presigned", "put", "confirm"], "{log:?}");
-    assert!(log.iter().filter(|e| e["method"] == "POST").all(|e| e["signature_ok"] == true));
+    assert!(
+        log.iter()
+            .filter(|e| e["method"] == "POST")
+            .all(|e| e["signature_ok"] == true)
+    );
     let put = &log[1];
     assert!(put["transfer_encoding"].is_null(), "PUT was chunked: {put}");
     assert_eq!(put["content_type"], "application/octet-stream");
@@ -350,18 +400,42 @@ fn upload_succeeds_with_verified_signatures_and_a_sized_put() {
 #[test]
 fn documented_refusals_are_mapped_and_never_retried() {
     let cases = [
-        (409, serde_json::json!({"detail": "file with this hash already exists"}), "already has this exact file"),
-        (409, serde_json::json!({"detail": "burn reservation pending"}), "burn reservation pending"),
-        (403, serde_json::json!({"detail": "submission limit reached"}), "coldkey"),
-        (503, serde_json::json!({"error": "Uploads for image are disabled"}), "between competition cycles"),
-        (400, serde_json::json!({"message": "bad field"}), "--vertical"),
+        (
+            409,
+            serde_json::json!({"detail": "file with this hash already exists"}),
+            "already has this exact file",
+        ),
+        (
+            409,
+            serde_json::json!({"detail": "burn reservation pending"}),
+            "burn reservation pending",
+        ),
+        (
+            403,
+            serde_json::json!({"detail": "submission limit reached"}),
+            "coldkey",
+        ),
+        (
+            503,
+            serde_json::json!({"error": "Uploads for image are disabled"}),
+            "between competition cycles",
+        ),
+        (
+            400,
+            serde_json::json!({"message": "bad field"}),
+            "--vertical",
+        ),
     ];
     for (status, body, expect) in cases {
         let script = serde_json::json!({"presigned": [{"status": status, "json": body}]});
         let (out, mock) = upload_scenario(script, &[]);
         assert_eq!(out.status.code(), Some(3), "{status}: {}", text(&out));
         assert!(text(&out).contains(expect), "{status}: {}", text(&out));
-        assert_eq!(mock.count("endpoint", "presigned"), 1, "{status} was retried");
+        assert_eq!(
+            mock.count("endpoint", "presigned"),
+            1,
+            "{status} was retried"
+        );
         assert_eq!(mock.count("endpoint", "put"), 0);
     }
 }
@@ -396,7 +470,11 @@ fn storage_errors_are_read_from_r2_xml() {
         let script = serde_json::json!({"put": [{"status": status, "xml": [code, "scripted"]}]});
         let (out, mock) = upload_scenario(script, &[]);
         assert_eq!(out.status.code(), Some(3), "{code}: {}", text(&out));
-        assert!(text(&out).contains(&format!("{code}: scripted")), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("{code}: scripted")),
+            "{}",
+            text(&out)
+        );
         assert_eq!(mock.count("endpoint", "put"), 1 + retried as usize);
         assert_eq!(mock.count("endpoint", "confirm"), 0);
     }
@@ -410,11 +488,22 @@ fn human_vertical_audio_is_refused_before_sending() {
     let url = upload_url(&mock);
     let out = env.push(
         "full",
-        &["--skip-chain", "--vertical", "human", "--upload-endpoint", &url, path(sub.path())],
+        &[
+            "--skip-chain",
+            "--vertical",
+            "human",
+            "--upload-endpoint",
+            &url,
+            path(sub.path()),
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("--vertical human has no audio"), "{}", text(&out));
+    assert!(
+        text(&out).contains("--vertical human has no audio"),
+        "{}",
+        text(&out)
+    );
     assert!(mock.entries().is_empty());
 }
 
@@ -429,34 +518,79 @@ fn dry_run_and_rejected_submissions_send_nothing() {
     let good = submission("video");
     let out = env.push(
         "full",
-        &["--dry-run", "--upload-endpoint", &u, "--network", &c, path(good.path())],
+        &[
+            "--dry-run",
+            "--upload-endpoint",
+            &u,
+            "--network",
+            &c,
+            path(good.path()),
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("unsigned extrinsic") && stdout.contains("\"modality\":\"video\""), "{stdout}");
+    assert!(
+        stdout.contains("unsigned extrinsic") && stdout.contains("\"modality\":\"video\""),
+        "{stdout}"
+    );
     // The bad one: model.py imports a module the policy bans.
     let bad = submission("image");
     std::fs::write(bad.path().join("model.py"), "import os\nos.system('id')\n").expect("write");
-    let out = env.push("full", &["--upload-endpoint", &u, "--network", &c, path(bad.path())], &[]);
+    let out = env.push(
+        "full",
+        &["--upload-endpoint", &u, "--network", &c, path(bad.path())],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // Both together: one rejected source stops the other too.
     let out = env.push(
         "full",
-        &["--upload-endpoint", &u, "--network", &c, path(good.path()), path(bad.path())],
+        &[
+            "--upload-endpoint",
+            &u,
+            "--network",
+            &c,
+            path(good.path()),
+            path(bad.path()),
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(upload.entries().is_empty(), "the upload mock saw {:?}", upload.entries());
-    assert!(chain.entries().is_empty(), "the chain mock saw {:?}", chain.entries());
+    assert!(
+        upload.entries().is_empty(),
+        "the upload mock saw {:?}",
+        upload.entries()
+    );
+    assert!(
+        chain.entries().is_empty(),
+        "the chain mock saw {:?}",
+        chain.entries()
+    );
     assert!(env.journals().is_empty());
 }
 
 // ---------------------------------------------------------------- chain, end to end
 
-fn full_push(env: &Env, upload: &Mock, chain: &Mock, src: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
+fn full_push(
+    env: &Env,
+    upload: &Mock,
+    chain: &Mock,
+    src: &Path,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> Output {
     let (u, c) = (upload_url(upload), chain_url(chain));
-    let mut args = vec!["--upload-endpoint", &u, "--network", &c, "--retry-delay", "0", "--max-retries", "1"];
+    let mut args = vec![
+        "--upload-endpoint",
+        &u,
+        "--network",
+        &c,
+        "--retry-delay",
+        "0",
+        "--max-retries",
+        "1",
+    ];
     args.extend_from_slice(extra);
     args.push(path(src));
     env.push("full", &args, envs)
@@ -474,7 +608,14 @@ fn each_modality_is_uploaded_committed_and_verified() {
         let (u, c) = (upload_url(&upload), chain_url(&chain));
         let out = env.push(
             "full",
-            &["--upload-endpoint", &u, "--network", &c, &flag, path(sub.path())],
+            &[
+                "--upload-endpoint",
+                &u,
+                "--network",
+                &c,
+                &flag,
+                path(sub.path()),
+            ],
             &[],
         );
         assert_eq!(out.status.code(), Some(0), "{modality}: {}", text(&out));
@@ -486,14 +627,30 @@ fn each_modality_is_uploaded_committed_and_verified() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         printed.push_str(&text(&out));
         assert!(stdout.contains(&format!("models/{modality}/")), "{stdout}");
-        assert!(stdout.contains("match: journal") && stdout.contains(&format!(", {modality}, last step commitment_verified")), "{stdout}");
+        assert!(
+            stdout.contains("match: journal")
+                && stdout.contains(&format!(", {modality}, last step commitment_verified")),
+            "{stdout}"
+        );
     }
-    let submits: Vec<Value> = chain.entries().into_iter().filter(|e| e.get("submit").is_some()).collect();
+    let submits: Vec<Value> = chain
+        .entries()
+        .into_iter()
+        .filter(|e| e.get("submit").is_some())
+        .collect();
     assert_eq!(submits.len(), 3, "{submits:?}");
-    assert!(submits.iter().all(|s| s["submit"] == "ok" && s["outcome"]["dispatch_error"].is_null()), "{submits:?}");
+    assert!(
+        submits
+            .iter()
+            .all(|s| s["submit"] == "ok" && s["outcome"]["dispatch_error"].is_null()),
+        "{submits:?}"
+    );
     // No secret in anything gasguard printed or wrote (the journal).
     let written = env.written();
-    assert!(written.contains(env.wallet.ss58("full")), "the journal is not where the test looks");
+    assert!(
+        written.contains(env.wallet.ss58("full")),
+        "the journal is not where the test looks"
+    );
     for s in env.wallet.secrets() {
         assert!(!written.contains(&s), "a secret is in gasguard's files");
         assert!(!printed.contains(&s), "a secret was printed");
@@ -508,34 +665,53 @@ fn unregistered_hotkey_is_refused_before_uploading() {
     let sub = submission("image");
     let out = full_push(&env, &upload, &chain, sub.path(), &[], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("not registered on subnet 34"), "{}", text(&out));
+    assert!(
+        text(&out).contains("not registered on subnet 34"),
+        "{}",
+        text(&out)
+    );
     assert!(upload.entries().is_empty());
 }
 
 #[test]
 fn killed_at_every_step_resumes_without_a_second_slot() {
-    // One chain for all steps (it starts slowly); a different file each time.
+    // One chain for all steps; a different file each time.
     let wallet_env = Env::new();
     let chain = Mock::chain(&[wallet_env.wallet.ss58("full")], &[]);
-    let steps = ["presigned", "uploaded", "confirmed", "extrinsic_sent", "commitment_verified"];
+    let steps = [
+        "presigned",
+        "uploaded",
+        "confirmed",
+        "extrinsic_sent",
+        "commitment_verified",
+    ];
     for (i, step) in steps.into_iter().enumerate() {
-        let env = Env {
-            data: tempfile::tempdir().expect("tempdir"),
-            wallet: Wallet {
-                dir: tempfile::tempdir().expect("tempdir"),
-                info: wallet_env.wallet.info.clone(),
-            },
-        };
-        copy_dir(wallet_env.wallet.dir.path(), env.wallet.dir.path());
+        let env = Env::new();
         let upload = Mock::upload(None);
         let sub = submission("image");
         let model = sub.path().join("model.py");
         let mut code = std::fs::read_to_string(&model).expect("read");
         code.push_str(&format!("# variant {i}\n"));
         std::fs::write(&model, code).expect("write");
-        let submits_before = chain.entries().into_iter().filter(|e| e["submit"] == "ok").count();
-        let out = full_push(&env, &upload, &chain, sub.path(), &[], &[("GASGUARD_PUSH_ABORT_AFTER", step)]);
-        assert_eq!(out.status.code(), None, "{step}: not killed: {}", text(&out));
+        let submits_before = chain
+            .entries()
+            .into_iter()
+            .filter(|e| e["submit"] == "ok")
+            .count();
+        let out = full_push(
+            &env,
+            &upload,
+            &chain,
+            sub.path(),
+            &[],
+            &[("GASGUARD_PUSH_ABORT_AFTER", step)],
+        );
+        assert_eq!(
+            out.status.code(),
+            None,
+            "{step}: not killed: {}",
+            text(&out)
+        );
         assert_eq!(env.journals().len(), 1);
         assert_eq!(env.journals()[0]["step"], step);
         // Without --resume: refused, nothing sent.
@@ -549,10 +725,22 @@ fn killed_at_every_step_resumes_without_a_second_slot() {
         let out = full_push(&env, &upload, &chain, sub.path(), &["--resume"], &[]);
         assert_eq!(out.status.code(), Some(0), "{step}: {}", text(&out));
         assert_eq!(env.journals()[0]["step"], "commitment_verified", "{step}");
-        assert_eq!(upload.count("endpoint", "presigned"), 1, "{step}: a second slot was asked for");
+        assert_eq!(
+            upload.count("endpoint", "presigned"),
+            1,
+            "{step}: a second slot was asked for"
+        );
         assert_eq!(upload.count("endpoint", "put"), 1, "{step}");
-        let submits = chain.entries().into_iter().filter(|e| e["submit"] == "ok").count() - submits_before;
-        assert_eq!(submits, 1, "{step}: the commitment was sent {submits} times");
+        let submits = chain
+            .entries()
+            .into_iter()
+            .filter(|e| e["submit"] == "ok")
+            .count()
+            - submits_before;
+        assert_eq!(
+            submits, 1,
+            "{step}: the commitment was sent {submits} times"
+        );
     }
 }
 
@@ -575,12 +763,20 @@ fn a_chain_failure_after_upload_has_its_own_exit_and_resume_retries_only_the_cha
     let sub = submission("image");
     let out = full_push(&env, &upload, &chain, sub.path(), &[], &[]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("is uploaded, but not registered on chain"), "{}", text(&out));
+    assert!(
+        text(&out).contains("is uploaded, but not registered on chain"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(env.journals()[0]["step"], "confirmed");
     let uploads = upload.entries().len();
     let out = full_push(&env, &upload, &chain, sub.path(), &["--resume"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(upload.entries().len(), uploads, "resume contacted the upload server");
+    assert_eq!(
+        upload.entries().len(),
+        uploads,
+        "resume contacted the upload server"
+    );
 }
 
 // ---------------------------------------------------------------- metadata
@@ -599,12 +795,23 @@ fn shared_chain(name: &str) -> Vec<u8> {
 #[test]
 fn real_runtime_metadata_matches_what_gasguard_encodes() {
     use gasguard::push::metadata;
-    for name in ["bittensor-tests-metadata-v14.hex", "bittensor-tests-metadata-v15.hex", "devnet-1194374e6.scale"] {
+    for name in [
+        "bittensor-tests-metadata-v14.hex",
+        "bittensor-tests-metadata-v15.hex",
+        "devnet-1194374e6.scale",
+    ] {
         let meta = metadata::decode(&shared_chain(name)).expect(name);
         match metadata::check(&meta) {
             Ok(rt) => {
-                assert_eq!((rt.commitments_pallet, rt.set_commitment_call), (18, 0), "{name}");
-                assert!(rt.extensions.iter().any(|e| e == "CheckMetadataHash"), "{name}");
+                assert_eq!(
+                    (rt.commitments_pallet, rt.set_commitment_call),
+                    (18, 0),
+                    "{name}"
+                );
+                assert!(
+                    rt.extensions.iter().any(|e| e == "CheckMetadataHash"),
+                    "{name}"
+                );
             }
             Err(e) => panic!("{name}: {e}"),
         }
@@ -620,15 +827,33 @@ fn already_exists_is_recovered_from_another_subnets_journal() {
     let u = upload_url(&upload);
     let out = env.push(
         "full",
-        &["--skip-chain", "--netuid", "35", "--upload-endpoint", &u, path(sub.path())],
+        &[
+            "--skip-chain",
+            "--netuid",
+            "35",
+            "--upload-endpoint",
+            &u,
+            path(sub.path()),
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = full_push(&env, &upload, &chain, sub.path(), &[], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("continuing from the journal"), "{}", text(&out));
+    assert!(
+        text(&out).contains("continuing from the journal"),
+        "{}",
+        text(&out)
+    );
     // The second presign got the 409; nothing was uploaded twice.
     assert_eq!(upload.count("endpoint", "presigned"), 2);
     assert_eq!(upload.count("endpoint", "put"), 1);
-    assert_eq!(chain.entries().into_iter().filter(|e| e["submit"] == "ok").count(), 1);
+    assert_eq!(
+        chain
+            .entries()
+            .into_iter()
+            .filter(|e| e["submit"] == "ok")
+            .count(),
+        1
+    );
 }

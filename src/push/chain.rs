@@ -40,7 +40,10 @@ impl Chain {
     /// Connects and checks the runtime's metadata against gasguard's encoding.
     pub fn connect(url: &str) -> anyhow::Result<Chain> {
         let mut rpc = Rpc::connect(url)?;
-        let genesis = rpc::hash32(&rpc.request("chain_getBlockHash", json!([0]))?, "genesis hash")?;
+        let genesis = rpc::hash32(
+            &rpc.request("chain_getBlockHash", json!([0]))?,
+            "genesis hash",
+        )?;
         let version = rpc.request("state_getRuntimeVersion", json!([]))?;
         let number = |k: &str| -> anyhow::Result<u32> {
             version
@@ -182,7 +185,10 @@ impl Chain {
                 Value::Object(o) => {
                     if let Some(h) = o.get("inBlock") {
                         in_block = h.as_str().map(str::to_string);
-                        eprintln!("gasguard: commitment in block {}", in_block.as_deref().unwrap_or("?"));
+                        eprintln!(
+                            "gasguard: commitment in block {}",
+                            in_block.as_deref().unwrap_or("?")
+                        );
                     } else if let Some(h) = o.get("finalized") {
                         let block_hash = h
                             .as_str()

@@ -60,10 +60,14 @@ pub fn run(
     }
     let sources = args.sources();
     if sources.is_empty() {
-        anyhow::bail!("nothing to push: give a submission (SRC, --image-model, --video-model or --audio-model)");
+        anyhow::bail!(
+            "nothing to push: give a submission (SRC, --image-model, --video-model or --audio-model)"
+        );
     }
     if options.modality.is_some() {
-        anyhow::bail!("push takes the slot from --image-model/--video-model/--audio-model or the config, not --modality");
+        anyhow::bail!(
+            "push takes the slot from --image-model/--video-model/--audio-model or the config, not --modality"
+        );
     }
     let data = journal::data_dir()?;
     // The gate first, for every source: nothing is sent unless all pass.
@@ -76,7 +80,9 @@ pub fn run(
         }
     }
     if rejected {
-        eprintln!("gasguard: nothing was pushed: fix the rejected submission(s) above and push again");
+        eprintln!(
+            "gasguard: nothing was pushed: fix the rejected submission(s) above and push again"
+        );
         return Ok(Outcome::Rejected);
     }
     for g in &gated {
@@ -103,7 +109,11 @@ pub fn run(
         eprintln!("gasguard: connecting to {url}");
         let mut chain = Chain::connect(&url).map_err(|e| e.context("before uploading anything"))?;
         match chain.uid(args.netuid, &key.public())? {
-            Some(uid) => eprintln!("gasguard: {} is uid {uid} on subnet {}", key.ss58(), args.netuid),
+            Some(uid) => eprintln!(
+                "gasguard: {} is uid {uid} on subnet {}",
+                key.ss58(),
+                args.netuid
+            ),
             None => anyhow::bail!(
                 "{} is not registered on subnet {}: the chain would refuse its commitment (AccountNotAllowedCommit); \
                  register the hotkey first (`btcli subnet register`); nothing was uploaded",
@@ -163,17 +173,19 @@ fn gate(
         ..options.clone()
     };
     match pack::pack_path(source, &staging, policy, &options)? {
-        PackOutcome::Rejected(report) => {
+        PackOutcome::Rejected(mut report) => {
+            report.path = source.display().to_string();
             print_report(&report);
             eprintln!("gasguard: {} was rejected by the gate", source.display());
             Ok(None)
         }
         PackOutcome::Packed {
-            report,
+            mut report,
             size,
             sha256,
             ..
         } => {
+            report.path = source.display().to_string();
             print_report(&report);
             let modality = report
                 .config
@@ -259,7 +271,11 @@ fn push_one(
         return Ok(());
     }
     if let Some(step) = j.step {
-        eprintln!("gasguard: resuming {} after step {}", g.file_name, step.as_str());
+        eprintln!(
+            "gasguard: resuming {} after step {}",
+            g.file_name,
+            step.as_str()
+        );
     }
     upload_steps(key, g, data, client, &mut j).map_err(up)?;
     let commitment = j.commitment.clone().unwrap_or_default();
@@ -336,7 +352,10 @@ fn upload_steps(
         j.commitment = Some(commitment);
         j.record(data, Step::Presigned)?;
     }
-    let slot = j.slot.clone().context("the journal has no upload slot; move it away and push again")?;
+    let slot = j
+        .slot
+        .clone()
+        .context("the journal has no upload slot; move it away and push again")?;
     let commitment = j.commitment.clone().unwrap_or_default();
     if commitment.len() > scale::RAW_MAX {
         anyhow::bail!(

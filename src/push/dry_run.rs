@@ -38,7 +38,10 @@ pub fn print(args: &PushArgs, key: &Hotkey, gated: &[Gated]) -> anyhow::Result<O
         println!();
         println!("== {} ({}) ==", g.file_name, g.modality.as_str());
         println!("packed: {} ({} bytes)", g.packed.display(), g.size);
-        println!("POST {}/presigned", args.upload_endpoint.trim_end_matches('/'));
+        println!(
+            "POST {}/presigned",
+            args.upload_endpoint.trim_end_matches('/')
+        );
         println!("Content-Type: application/json");
         for (name, value) in epistula::sign(key, &body).pairs() {
             println!("{name}: {value}");

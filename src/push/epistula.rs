@@ -63,7 +63,11 @@ mod tests {
         let msg = message(b"{}", &h.uuid, h.timestamp_ms, "");
         assert!(msg.ends_with('.'));
         let sig: [u8; 64] = hex::decode(&h.signature[2..]).unwrap().try_into().unwrap();
-        assert!(super::super::keys::verify(&key.public(), msg.as_bytes(), &sig));
+        assert!(super::super::keys::verify(
+            &key.public(),
+            msg.as_bytes(),
+            &sig
+        ));
         assert_ne!(sign(&key, b"{}").uuid, h.uuid);
     }
 }

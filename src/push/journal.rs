@@ -13,7 +13,9 @@ use anyhow::Context;
 use super::upload::Slot;
 
 /// Steps in order; a journal records the last one completed.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     Presigned,
@@ -216,7 +218,10 @@ impl Journal {
 /// from every step.
 fn abort_if_asked(step: Step) {
     if std::env::var("GASGUARD_PUSH_ABORT_AFTER").ok().as_deref() == Some(step.as_str()) {
-        eprintln!("gasguard: aborting after {} (GASGUARD_PUSH_ABORT_AFTER)", step.as_str());
+        eprintln!(
+            "gasguard: aborting after {} (GASGUARD_PUSH_ABORT_AFTER)",
+            step.as_str()
+        );
         std::process::abort();
     }
 }

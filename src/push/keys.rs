@@ -51,7 +51,9 @@ impl Hotkey {
     pub fn from_seed(seed: &[u8]) -> anyhow::Result<Hotkey> {
         let mini = MiniSecretKey::from_bytes(seed)
             .map_err(|_| anyhow::anyhow!("the secret seed is not 32 bytes"))?;
-        Ok(Hotkey::from_pair(mini.expand_to_keypair(ExpansionMode::Ed25519)))
+        Ok(Hotkey::from_pair(
+            mini.expand_to_keypair(ExpansionMode::Ed25519),
+        ))
     }
 
     fn from_pair(pair: Keypair) -> Hotkey {
@@ -69,7 +71,10 @@ pub fn verify(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
         return false;
     };
     public
-        .verify(schnorrkel::signing_context(SIGNING_CONTEXT).bytes(message), &sig)
+        .verify(
+            schnorrkel::signing_context(SIGNING_CONTEXT).bytes(message),
+            &sig,
+        )
         .is_ok()
 }
 
@@ -162,7 +167,9 @@ fn key_from_file(file: &HotkeyFile) -> anyhow::Result<Hotkey> {
         let seed = mini_secret_from_phrase(phrase)?;
         return Hotkey::from_seed(&seed[..]);
     }
-    anyhow::bail!("the hotkey file has no secretSeed, privateKey or secretPhrase; it may be a public-only (watch) key")
+    anyhow::bail!(
+        "the hotkey file has no secretSeed, privateKey or secretPhrase; it may be a public-only (watch) key"
+    )
 }
 
 /// The 64-byte secret is written in schnorrkel's own layout by the Rust

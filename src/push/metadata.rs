@@ -112,8 +112,18 @@ macro_rules! pallets {
     };
 }
 
-/// Decodes metadata bytes (`state_getMetadata`, starting with `meta`).
+/// Decodes metadata bytes: `state_getMetadata`'s (starting with `meta`),
+/// or the runtime API `Metadata_metadata_at_version`'s
+/// (`Option<OpaqueMetadata>`: `Some`, a length, then those bytes).
 pub fn decode(bytes: &[u8]) -> Result<RuntimeMetadata, String> {
+    if !bytes.starts_with(b"meta") {
+        let inner = Option::<Vec<u8>>::decode(&mut &bytes[..])
+            .ok()
+            .flatten()
+            .filter(|b| b.starts_with(b"meta"))
+            .ok_or("the runtime metadata does not start with `meta`")?;
+        return decode(&inner);
+    }
     let prefixed = RuntimeMetadataPrefixed::decode(&mut &bytes[..])
         .map_err(|e| format!("cannot decode the runtime metadata: {e}"))?;
     Ok(prefixed.1)
@@ -277,7 +287,9 @@ const PROBLEM: &str = "gasguard's extrinsic encoding does not match this runtime
 pub fn check(meta: &RuntimeMetadata) -> Result<Runtime, String> {
     let v = view(meta)?;
     if !v.extrinsic_v4 {
-        return Err(format!("the runtime does not accept v4 extrinsics; {PROBLEM}"));
+        return Err(format!(
+            "the runtime does not accept v4 extrinsics; {PROBLEM}"
+        ));
     }
     let mut extensions = Vec::new();
     for (identifier, extra, implicit) in &v.extensions {
@@ -340,7 +352,8 @@ fn check_set_commitment_args(
     if !info.starts_with("vec<enum{") {
         return Err(format!("set_commitment's info is {info}; {PROBLEM}"));
     }
-    let data = data_type(types, fields[1].ty.id).ok_or_else(|| format!("cannot find the commitment's Data type; {PROBLEM}"))?;
+    let data = data_type(types, fields[1].ty.id)
+        .ok_or_else(|| format!("cannot find the commitment's Data type; {PROBLEM}"))?;
     for n in [0usize, 1, 64, super::scale::RAW_MAX] {
         let want = format!("Raw{n}");
         let ok = data
@@ -410,7 +423,10 @@ mod tests {
 
     /// The real finney metadata (V14), from the shared test data.
     fn finney() -> RuntimeMetadata {
-        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/chain/bittensor-tests-metadata-v14.hex");
+        let p = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/chain/bittensor-tests-metadata-v14.hex"
+        );
         let text = std::fs::read_to_string(p).expect("../shared/chain is laid beside the repo");
         decode(&hex::decode(text.trim().trim_start_matches("0x")).unwrap()).unwrap()
     }

@@ -63,13 +63,20 @@ impl Rpc {
                 _ => continue,
             };
             return serde_json::from_str(&text).map_err(|_| {
-                anyhow::anyhow!("the chain node {} sent something that is not JSON", self.url)
+                anyhow::anyhow!(
+                    "the chain node {} sent something that is not JSON",
+                    self.url
+                )
             });
         }
     }
 
     /// Calls `method`; `Ok(Err(..))` is the node's own error answer.
-    pub fn call(&mut self, method: &str, params: Value) -> anyhow::Result<Result<Value, NodeError>> {
+    pub fn call(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> anyhow::Result<Result<Value, NodeError>> {
         let id = self.next_id;
         self.next_id += 1;
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
@@ -84,10 +91,16 @@ impl Rpc {
                         code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
                         message: format!(
                             "{}{}",
-                            error.get("message").and_then(Value::as_str).unwrap_or("error"),
+                            error
+                                .get("message")
+                                .and_then(Value::as_str)
+                                .unwrap_or("error"),
                             error
                                 .get("data")
-                                .map(|d| format!(": {}", d.as_str().map(str::to_string).unwrap_or(d.to_string())))
+                                .map(|d| format!(
+                                    ": {}",
+                                    d.as_str().map(str::to_string).unwrap_or(d.to_string())
+                                ))
                                 .unwrap_or_default()
                         ),
                     }));
@@ -103,12 +116,20 @@ impl Rpc {
     /// Like [`Rpc::call`], with the node's error as an error.
     pub fn request(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {
         self.call(method, params)?.map_err(|e| {
-            anyhow::anyhow!("the chain node refused {method}: {} (code {})", e.message, e.code)
+            anyhow::anyhow!(
+                "the chain node refused {method}: {} (code {})",
+                e.message,
+                e.code
+            )
         })
     }
 
     /// The next notification of `subscription`, waiting at most `timeout`.
-    pub fn next_notification(&mut self, subscription: &Value, timeout: Duration) -> anyhow::Result<Value> {
+    pub fn next_notification(
+        &mut self,
+        subscription: &Value,
+        timeout: Duration,
+    ) -> anyhow::Result<Value> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(i) = self
@@ -121,7 +142,10 @@ impl Rpc {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                anyhow::bail!("no news from the chain node about the transaction for {} s", timeout.as_secs());
+                anyhow::bail!(
+                    "no news from the chain node about the transaction for {} s",
+                    timeout.as_secs()
+                );
             }
             self.set_timeout(left.max(Duration::from_millis(10)));
             let n = self.read()?;
@@ -129,6 +153,14 @@ impl Rpc {
                 self.pending.push_back(n);
             }
         }
+    }
+}
+
+impl Drop for Rpc {
+    /// Says goodbye properly, so the node does not log a broken connection.
+    fn drop(&mut self) {
+        let _ = self.socket.close(None);
+        let _ = self.socket.flush();
     }
 }
 

@@ -145,7 +145,9 @@ pub fn signed_extrinsic(
 pub fn commitment_json(r2_key: &str, file_hash: &str, hotkey_ss58: &str) -> String {
     use sha2::Digest;
     let h = hex::encode(sha2::Sha256::digest(format!("{file_hash}{hotkey_ss58}")));
-    serde_json::json!({"key": r2_key, "hash": &h[..16]}).to_string()
+    // By hand: the key order is part of the bytes (serde_json sorts maps).
+    let key = serde_json::Value::String(r2_key.to_string());
+    format!("{{\"key\":{key},\"hash\":\"{}\"}}", &h[..16])
 }
 
 /// The first field of a `Registration { deposit: u64, block: u32, info }`
@@ -164,7 +166,9 @@ pub fn decode_registration(bytes: &[u8]) -> Result<Registration, String> {
     let bad = |what: &str| format!("cannot decode the stored commitment ({what})");
     let deposit = u64::decode(input).map_err(|_| bad("deposit"))?;
     let block = u32::decode(input).map_err(|_| bad("block"))?;
-    let count = Compact::<u32>::decode(input).map_err(|_| bad("field count"))?.0;
+    let count = Compact::<u32>::decode(input)
+        .map_err(|_| bad("field count"))?
+        .0;
     let mut fields = Vec::new();
     for _ in 0..count.min(16) {
         let tag = u8::decode(input).map_err(|_| bad("field kind"))?;
@@ -212,13 +216,23 @@ mod tests {
     #[test]
     fn twox_128_of_system() {
         // The well-known prefix of the `System` pallet's storage.
-        assert_eq!(hex::encode(twox(b"System", 2)), "26aa394eea5630e07c48ae0c9558cef7");
+        assert_eq!(
+            hex::encode(twox(b"System", 2)),
+            "26aa394eea5630e07c48ae0c9558cef7"
+        );
     }
 
     #[test]
     fn call_layout() {
         let call = set_commitment_call(18, 0, 34, b"ab");
         assert_eq!(call, vec![18, 0, 34, 0, 4, 3, b'a', b'b']);
+    }
+
+    #[test]
+    fn commitment_is_key_then_hash() {
+        let c = commitment_json("models/a.zip", "00", "5Abc");
+        assert!(c.starts_with(r#"{"key":"models/a.zip","hash":""#), "{c}");
+        assert_eq!(c.len(), 36 + "models/a.zip".len());
     }
 
     #[test]

@@ -47,9 +47,8 @@ mod tests {
     #[test]
     fn alice_round_trips() {
         // //Alice's well-known public key and generic address.
-        let alice =
-            hex::decode("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d")
-                .unwrap();
+        let alice = hex::decode("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d")
+            .unwrap();
         let alice: [u8; 32] = alice.try_into().unwrap();
         let address = encode(&alice, GENERIC_PREFIX);
         assert_eq!(address, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");

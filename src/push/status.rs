@@ -20,7 +20,11 @@ pub fn run(args: &PushArgs, key: &Hotkey) -> anyhow::Result<Outcome> {
         println!("commitment: none");
         return Ok(Outcome::Done);
     };
-    println!("commitment: {} (set in block {})", describe_fields(&r), r.block);
+    println!(
+        "commitment: {} (set in block {})",
+        describe_fields(&r),
+        r.block
+    );
     let committed = r
         .fields
         .first()
@@ -64,7 +68,9 @@ pub fn run(args: &PushArgs, key: &Hotkey) -> anyhow::Result<Outcome> {
         }
     }
     if !found {
-        println!("match: no local journal or given file (pushed from another machine, or with gascli)");
+        println!(
+            "match: no local journal or given file (pushed from another machine, or with gascli)"
+        );
     }
     Ok(Outcome::Done)
 }

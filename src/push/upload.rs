@@ -173,10 +173,16 @@ impl Client {
         model_id: &serde_json::Value,
         file_hash: &str,
     ) -> Result<(), UploadError> {
-        let body = serde_json::to_vec(&serde_json::json!({
-            "model_id": model_id,
-            "file_hash": file_hash,
-        }))
+        // A struct, not json!(): the field order is the wire order.
+        #[derive(serde::Serialize)]
+        struct Confirm<'a> {
+            model_id: &'a serde_json::Value,
+            file_hash: &'a str,
+        }
+        let body = serde_json::to_vec(&Confirm {
+            model_id,
+            file_hash,
+        })
         .expect("JSON values serialise");
         let url = format!("{}/confirm", self.endpoint);
         self.with_retries("confirm", || {
@@ -322,7 +328,11 @@ fn excerpt(text: &str) -> String {
         return "(empty body)".to_string();
     }
     let cut: String = t.chars().take(200).collect();
-    if cut.len() < t.len() { format!("{cut}…") } else { cut }
+    if cut.len() < t.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
 }
 
 /// Maps an upload-API status to what it means for the miner.
@@ -404,15 +414,17 @@ pub fn describe_slot(slot: &Slot) -> String {
 /// Refuses `--vertical human` with audio before anything is sent, as the
 /// server would (400 "only available for: image").
 pub fn check_vertical(vertical: &str, modality: &str) -> anyhow::Result<()> {
-    match (vertical, modality) {
+    let verdict: anyhow::Result<()> = match (vertical, modality) {
         ("general", _) => Ok(()),
         ("human", "image" | "video") => Ok(()),
-        ("human", m) => anyhow::bail!(
+        ("human", m) => Err(anyhow::anyhow!(
             "--vertical human has no {m} competition; push {m} with --vertical general"
-        ),
-        (v, _) => anyhow::bail!("--vertical must be general or human, not `{v}`"),
-    }
-    .context("refused before contacting the upload server")
+        )),
+        (v, _) => Err(anyhow::anyhow!(
+            "--vertical must be general or human, not `{v}`"
+        )),
+    };
+    verdict.context("refused before contacting the upload server")
 }
 
 #[cfg(test)]
@@ -449,8 +461,11 @@ mod tests {
         assert!(api_error(502, "").retry);
         assert!(!api_error(400, r#"{"message":"only available for: image"}"#).retry);
         assert!(
-            r2_error(403, "<Error><Code>AccessDenied</Code><Message>Expired</Message></Error>")
-                .contains("AccessDenied: Expired")
+            r2_error(
+                403,
+                "<Error><Code>AccessDenied</Code><Message>Expired</Message></Error>"
+            )
+            .contains("AccessDenied: Expired")
         );
     }
 
