@@ -626,7 +626,11 @@ fn each_modality_is_uploaded_committed_and_verified() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         printed.push_str(&text(&out));
-        assert!(stdout.contains(&format!("models/{modality}/")), "{stdout}");
+        // The documented bytes: key first, then hash.
+        assert!(
+            stdout.contains(&format!("commitment: {{\"key\":\"models/{modality}/")),
+            "{stdout}"
+        );
         assert!(
             stdout.contains("match: journal")
                 && stdout.contains(&format!(", {modality}, last step commitment_verified")),

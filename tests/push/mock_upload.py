@@ -173,6 +173,11 @@ class Handler(BaseHTTPRequestHandler):
     def confirm(self, body, entry):
         req = json.loads(body)
         entry["body"] = req
+        if body != json.dumps({"model_id": req.get("model_id"), "file_hash": req.get("file_hash")},
+                              separators=(",", ":")).encode():
+            entry["problem"] = "confirm body is not compact {model_id, file_hash} in that order"
+            log(entry)
+            return self.send_json(400, {"detail": entry["problem"]})
         with state_lock:
             slot = slots.get(req.get("model_id"))
             ok = slot is not None and slot["uploaded"] and slot["hash"] == req.get("file_hash")
