@@ -126,12 +126,12 @@ pub fn load(path: &Path) -> anyhow::Result<Hotkey> {
             path.display()
         );
     }
-    // serde_json's errors quote no input, only positions: safe to show.
+    // Only the error's category is shown: a message could quote the input.
     let file: HotkeyFile = serde_json::from_slice(&raw).map_err(|e| {
         anyhow::anyhow!(
             "{} is not a Bittensor hotkey file (JSON: {}); is it an older or encrypted format?",
             path.display(),
-            e.classify_message()
+            json_error_kind(&e)
         )
     })?;
     let key = key_from_file(&file).with_context(|| format!("in {}", path.display()))?;
@@ -139,18 +139,12 @@ pub fn load(path: &Path) -> anyhow::Result<Hotkey> {
     Ok(key)
 }
 
-trait ClassifyMessage {
-    fn classify_message(&self) -> &'static str;
-}
-
-impl ClassifyMessage for serde_json::Error {
-    fn classify_message(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "unreadable",
-            serde_json::error::Category::Syntax => "syntax error",
-            serde_json::error::Category::Data => "unexpected field type",
-            serde_json::error::Category::Eof => "truncated",
-        }
+fn json_error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected field type",
+        serde_json::error::Category::Eof => "truncated",
     }
 }
 

@@ -403,7 +403,7 @@ fn r2_error(status: u16, text: &str) -> String {
     }
 }
 
-/// Whether a presigned URL can be used without retrying (for resume).
+/// "slot N of M" when the server says how many submissions are used.
 pub fn describe_slot(slot: &Slot) -> String {
     match (&slot.submissions_used, &slot.submissions_max) {
         (Some(u), Some(m)) => format!("slot {} of {}", u, m),
