@@ -19,6 +19,7 @@ struct Mock {
     port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
+    _script: Option<tempfile::TempDir>,
 }
 
 impl Mock {
@@ -50,6 +51,7 @@ impl Mock {
             port,
             log,
             _dir: dir,
+            _script: None,
         }
     }
 

@@ -45,7 +45,7 @@ pub struct PushArgs {
     pub netuid: u16,
     /// finney, test, local or a ws:// / wss:// URL (default: finney for
     /// netuid 34, else test).
-    #[arg(long, alias = "chain-endpoint", value_name = "NETWORK|URL")]
+    #[arg(long, visible_alias = "chain-endpoint", value_name = "NETWORK|URL")]
     pub network: Option<String>,
     #[arg(long, default_value = DEFAULT_ENDPOINT)]
     pub upload_endpoint: String,
