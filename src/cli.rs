@@ -20,6 +20,10 @@ use crate::settings::Settings;
 pub const EXIT_ACCEPTED: i32 = 0;
 pub const EXIT_REJECTED: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
+/// `push`: a submission was not uploaded (the server refused, or unreachable).
+pub const EXIT_UPLOAD_FAILED: i32 = 3;
+/// `push`: uploaded, but not registered on chain (`--resume` retries that).
+pub const EXIT_CHAIN_FAILED: i32 = 4;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -209,6 +213,14 @@ enum Command {
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
     },
+    /// Gate, pack, upload and register submissions on chain (what
+    /// `gascli d push` does), journaled and resumable; see docs/push.md.
+    Push {
+        #[command(flatten)]
+        push: crate::push::PushArgs,
+        #[command(flatten)]
+        gate: GateArgs,
+    },
     /// List the rules, or print one rule's documentation.
     Rules {
         /// A rule code (P101) or name.
@@ -331,6 +343,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
                 .unwrap_or(Format::Human);
             run_pack(path, output, gate.policy(settings), options, format, color)
         })(),
+        Command::Push { push, gate } => run_push(push, gate),
         Command::Rules { code, write_docs } => run_rules(code, write_docs),
         Command::Init { dir, modality } => {
             crate::init::create(&dir, modality).map(|()| EXIT_ACCEPTED)
@@ -548,6 +561,45 @@ fn run_pack(
             Ok(EXIT_ACCEPTED)
         }
     }
+}
+
+fn run_push(push: crate::push::PushArgs, gate: GateArgs) -> anyhow::Result<i32> {
+    // The same per-repo settings as `check` and `pack` (policy, ignores).
+    let paths: Vec<PathBuf> = push
+        .sources
+        .iter()
+        .chain(push.image_model.iter())
+        .chain(push.video_model.iter())
+        .chain(push.audio_model.iter())
+        .cloned()
+        .collect();
+    let settings = Settings::resolve(
+        gate.settings.config.as_deref(),
+        gate.settings.no_config,
+        &paths,
+    )?;
+    let settings = settings.as_ref();
+    let policy = load_policy(gate.policy(settings))?;
+    let mut options = gate.options(settings);
+    if !push.status {
+        resolve_interpreter(&mut options)?;
+    }
+    let mut print = |r: &check::SubmissionReport| {
+        let _ = emit(
+            std::slice::from_ref(r),
+            Format::Human,
+            None,
+            ColorChoice::Auto,
+        );
+    };
+    Ok(
+        match crate::push::run(&push, &policy, &options, &mut print)? {
+            crate::push::Outcome::Done => EXIT_ACCEPTED,
+            crate::push::Outcome::Rejected => EXIT_REJECTED,
+            crate::push::Outcome::UploadFailed => EXIT_UPLOAD_FAILED,
+            crate::push::Outcome::ChainFailed => EXIT_CHAIN_FAILED,
+        },
+    )
 }
 
 fn run_rules(code: Option<String>, write_docs: Option<PathBuf>) -> anyhow::Result<i32> {

@@ -2,8 +2,8 @@
 //!
 //! The pipeline reads as the modules do: [`submission`] (intake and layout)
 //! → [`config`] → [`python`] → [`weights`] → [`report`], driven by
-//! [`check`]; [`policy`] is the data every stage consults and [`rules`] the
-//! registry of every diagnostic.
+//! [`check`]; then [`pack`] and [`push`]. [`policy`] is the data every
+//! stage consults and [`rules`] the registry of every diagnostic.
 
 pub mod check;
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod init;
 pub mod pack;
 pub mod policy;
 pub mod progress;
+pub mod push;
 pub mod python;
 pub mod report;
 pub mod rules;

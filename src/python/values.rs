@@ -157,7 +157,13 @@ const STR_DERIVING: &[&str] = &[
 ];
 /// Library-class methods a subclass of model.py inherits that the policy
 /// judges by their arguments: followed through file classes to the library.
-const INHERITED_APIS: &[&str] = &["from_pretrained", "save_pretrained", "push_to_hub", "load", "save"];
+const INHERITED_APIS: &[&str] = &[
+    "from_pretrained",
+    "save_pretrained",
+    "push_to_hub",
+    "load",
+    "save",
+];
 
 /// Decorators that call the function as it is called (or only with `self`).
 const TRANSPARENT_DECORATORS: &[&str] = &[
@@ -518,7 +524,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     Value::Class(b) => out.extend(self.class_attribute(b, attr, depth + 1, seen)),
                     // Inherited from a library class: that class's attribute
                     // (`Detector.from_pretrained` is PreTrainedModel's).
-                    Value::Lib(p) if INHERITED_APIS.contains(&attr) => out.push(Value::Lib(format!("{p}.{attr}"))),
+                    Value::Lib(p) if INHERITED_APIS.contains(&attr) => {
+                        out.push(Value::Lib(format!("{p}.{attr}")))
+                    }
                     _ => out.push(Value::Unknown),
                 }
             }

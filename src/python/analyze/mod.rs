@@ -185,7 +185,6 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         values
     }
 
-
     /// P112 for a module, or an API whose danger depends on its arguments,
     /// standing where its value escapes what gasguard follows.
     /// An expression in a position whose value gasguard does not follow (a
@@ -199,7 +198,16 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             Expr::Starred(s) => &*s.value,
             other => other,
         };
-        if matches!(expr, Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::BooleanLiteral(_) | Expr::NoneLiteral(_) | Expr::BytesLiteral(_) | Expr::FString(_) | Expr::EllipsisLiteral(_)) {
+        if matches!(
+            expr,
+            Expr::StringLiteral(_)
+                | Expr::NumberLiteral(_)
+                | Expr::BooleanLiteral(_)
+                | Expr::NoneLiteral(_)
+                | Expr::BytesLiteral(_)
+                | Expr::FString(_)
+                | Expr::EllipsisLiteral(_)
+        ) {
             return;
         }
         let values = self.resolve(expr, span(expr));
@@ -234,7 +242,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 .iter()
                 .any(|(a, _)| a.when != crate::policy::ApiCondition::Always)
                 || self.policy.apis.iter().any(|a| {
-                    a.name.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('.'))
+                    a.name
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
                 });
             if conditional {
                 let shown = shown.clone().unwrap_or_else(|| p.clone());
@@ -420,9 +430,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     self.check_escape(&a.value);
                 } else {
                     {
-                    let r = span(&*a.value);
-                    self.pairwise.insert((r.start, r.end));
-                }
+                        let r = span(&*a.value);
+                        self.pairwise.insert((r.start, r.end));
+                    }
                 }
                 visitor::walk_stmt(self, stmt);
             }
@@ -515,7 +525,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // Returns are followed into the calls of a function whose
                 // every call gasguard sees.
                 if let Some(v) = &r.value {
-                    let followed = self.model.scopes[self.scope].func.is_some_and(|f| self.interp.follows_returns(f));
+                    let followed = self.model.scopes[self.scope]
+                        .func
+                        .is_some_and(|f| self.interp.follows_returns(f));
                     if !followed {
                         self.check_escape(v);
                     }
@@ -659,9 +671,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     for arg in c.arguments.args.iter() {
                         if matches!(arg, Expr::Tuple(_)) {
                             {
-                            let r = span(arg);
-                            self.pairwise.insert((r.start, r.end));
-                        }
+                                let r = span(arg);
+                                self.pairwise.insert((r.start, r.end));
+                            }
                         }
                     }
                 }

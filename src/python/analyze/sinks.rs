@@ -194,7 +194,10 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                     match v {
                         Value::LocalStr | Value::LocalPath => {}
                         Value::Str { text, .. } if is_outside(text) => {
-                            return Verdict::Proven(format!("reads {}, outside the submission ({origin})", v.describe()));
+                            return Verdict::Proven(format!(
+                                "reads {}, outside the submission ({origin})",
+                                v.describe()
+                            ));
                         }
                         // A relative name: the submission's own file.
                         Value::Str { exact: true, .. } => {}
