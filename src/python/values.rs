@@ -856,11 +856,26 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let is_method = f.class.is_some() && !self.has_decorator(func, "builtins.staticmethod");
         if is_method && index == 0 {
             let class = f.class.unwrap_or_default();
-            return one(if self.has_decorator(func, "builtins.classmethod") {
+            let mut out = one(if self.has_decorator(func, "builtins.classmethod") {
                 Value::Class(class)
             } else {
                 Value::Instance(class)
             });
+            // Called unbound (by name in the class body, or `C.m(x)`), the
+            // first parameter is whatever is passed.
+            if !self.computing_targets.get() {
+                for (call, shift) in self.call_targets_of(func) {
+                    let site = &self.model.calls[call];
+                    if shift == 0 {
+                        match bind_argument(site.call, &f.params, 0, 0) {
+                            Argument::Given(e) => out.extend(self.eval_in(e, site.scope, depth + 1)),
+                            Argument::Unpacked(_) => out.push(Value::Unknown),
+                            Argument::Missing => {}
+                        }
+                    }
+                }
+            }
+            return out;
         }
         if Some(func) == self.load_model() {
             // The evaluator: load_model(str(weights_path), **model_section).
