@@ -123,6 +123,17 @@ fn worst_cases_stay_within_time_and_memory() {
     let d10 = example_dir(&[("model.py", Some(scoped_py.as_bytes()))]);
     judge("exploding aliases in every scope", d10.path(), "P111");
 
+    // 10,000 bindings each guarded by the one before: guards of guards are
+    // evaluated within the depth bound and remembered (no stack overflow, no
+    // quadratic walk); the module-level call is what gets reported.
+    let mut guarded_py = String::from("import torch\ng0 = torch.nn\n");
+    for i in 1..10_000 {
+        guarded_py.push_str(&format!("if g{}:\n    g{i} = g{}\n", i - 1, i - 1));
+    }
+    guarded_py.push_str("g9999.Linear(1, 2)\n");
+    let d12 = example_dir(&[("model.py", Some(guarded_py.as_bytes()))]);
+    judge("10,000 chained guards", d12.path(), "P110");
+
     // 100,000 findings of one rule: the report lists 50 and counts the rest.
     let flood_py = format!("import os\n{}", "os\n".repeat(100_000));
     let d11 = example_dir(&[("model.py", Some(flood_py.as_bytes()))]);

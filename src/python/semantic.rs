@@ -141,6 +141,16 @@ pub struct CallSite<'a> {
     pub guards: Vec<Guard<'a>>,
 }
 
+/// A store into an attribute (`x.attr = value`).
+#[derive(Debug)]
+pub struct AttributeStore<'a> {
+    pub binding: Binding<'a>,
+    /// The store is `self.attr = ...` in a method of this class (the
+    /// receiver is the method's first parameter); `None` for any other
+    /// receiver.
+    pub self_of: Option<ClassId>,
+}
+
 /// A load of a name or attribute name somewhere, for reachability and
 /// escape analysis (by name: an over-approximation).
 #[derive(Debug)]
@@ -161,7 +171,7 @@ pub struct SemanticModel<'a> {
     pub references: Vec<Reference<'a>>,
     /// Every value stored into an attribute named `attr` anywhere
     /// (`x.attr = value`): what an instance attribute may hold.
-    pub attribute_stores: HashMap<String, Vec<Binding<'a>>>,
+    pub attribute_stores: HashMap<String, Vec<AttributeStore<'a>>>,
     /// The scope a `def`, `class`, `lambda` or comprehension opens, by the
     /// node's start offset and kind.
     scope_of: HashMap<(u32, u8), ScopeId>,
@@ -1025,11 +1035,19 @@ impl<'a> Builder<'a> {
                     guards: self.guards.clone(),
                     at: a.range(),
                 };
+                let self_of = match (a.value.as_ref(), self.func) {
+                    (Expr::Name(n), Some(f)) => {
+                        let f = &self.model.functions[f];
+                        f.class
+                            .filter(|_| f.params.first().is_some_and(|p| p.name == n.id.as_str()))
+                    }
+                    _ => None,
+                };
                 self.model
                     .attribute_stores
                     .entry(a.attr.to_string())
                     .or_default()
-                    .push(binding);
+                    .push(AttributeStore { binding, self_of });
             }
             other => self.expr(other),
         }

@@ -215,6 +215,14 @@ pub struct Interpreter<'m, 'a> {
     names: RefCell<HashMap<(ScopeId, String), Values>>,
     params: RefCell<HashMap<(FuncId, usize), Values>>,
     active: RefCell<HashSet<(ScopeId, String)>>,
+    /// Attribute stores by (class whose `self` they store on, attribute):
+    /// indices into the model's `attribute_stores[attribute]`.
+    stores: HashMap<(Option<ClassId>, &'m str), Vec<usize>>,
+    /// Each class's family (`class_family`), once worked out.
+    families: RefCell<HashMap<ClassId, Vec<ClassId>>>,
+    /// The file classes each class derives from directly.
+    class_bases: RefCell<Option<Vec<Vec<ClassId>>>>,
+    computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
     too_many: RefCell<HashSet<(ScopeId, String)>>,
     active_params: RefCell<HashSet<(FuncId, usize)>>,
@@ -242,6 +250,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             params: RefCell::default(),
             active: RefCell::default(),
             too_many: RefCell::default(),
+            stores: {
+                let mut m: HashMap<(Option<ClassId>, &'m str), Vec<usize>> = HashMap::new();
+                for (attr, list) in &model.attribute_stores {
+                    for (i, st) in list.iter().enumerate() {
+                        m.entry((st.self_of, attr.as_str())).or_default().push(i);
+                    }
+                }
+                m
+            },
+            families: RefCell::default(),
+            class_bases: RefCell::new(None),
+            computing_bases: Cell::new(false),
             active_params: RefCell::default(),
             dicts: RefCell::default(),
             call_targets: RefCell::new(None),
@@ -295,9 +315,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Whether every guard may hold (no branch condition is a proven
     /// constant of the other truth).
     pub fn guards_may_hold(&self, guards: &[Guard<'a>]) -> bool {
+        self.guards_hold_at(guards, 0)
+    }
+
+    /// As `guards_may_hold`, inside an evaluation `depth` deep (the depth
+    /// bounds recursion through guards of guards).
+    fn guards_hold_at(&self, guards: &[Guard<'a>], depth: usize) -> bool {
         guards
             .iter()
-            .all(|g| self.truth(g.test, g.scope, 0) != Some(!g.holds))
+            .all(|g| self.truth(g.test, g.scope, depth + 1) != Some(!g.holds))
     }
 
     /// The truth of a test when it is proven constant.
@@ -434,7 +460,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut out = Vec::new();
         if let Some(bindings) = self.model.scopes[scope].bindings.get(name) {
             for b in bindings {
-                if !self.guards_may_hold(&b.guards) {
+                if !self.guards_hold_at(&b.guards, depth) {
                     continue;
                 }
                 out.extend(self.binding_values(&b.kind, depth + 1));
@@ -475,10 +501,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Value::Class(c) => self.class_attribute(*c, attr, depth, &mut Vec::new()),
             Value::Instance(c) => {
                 let mut stored = Vec::new();
-                if let Some(stores) = self.model.attribute_stores.get(attr) {
-                    for b in stores {
-                        if self.guards_may_hold(&b.guards) {
-                            stored.extend(self.binding_values(&b.kind, depth + 1));
+                // `self.attr = ...` in an unrelated class cannot set this
+                // instance's attribute; a store on any other receiver can.
+                let family = self.class_family(*c);
+                let keys = family.iter().map(|k| Some(*k)).chain([None]);
+                for key in keys {
+                    let Some(indices) = self.stores.get(&(key, attr)) else {
+                        continue;
+                    };
+                    for &i in indices {
+                        let s = &self.model.attribute_stores[attr][i];
+                        if self.guards_hold_at(&s.binding.guards, depth) {
+                            stored.extend(self.binding_values(&s.binding.kind, depth + 1));
                         }
                     }
                 }
@@ -498,6 +532,63 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             _ => one(Value::Unknown),
         }
+    }
+
+    /// A class of model.py with every file class above or below it: the
+    /// classes whose methods' `self` may be an instance of it.
+    fn class_family(&self, class: ClassId) -> Vec<ClassId> {
+        if let Some(f) = self.families.borrow().get(&class) {
+            return f.clone();
+        }
+        if self.class_bases.borrow().is_none() {
+            if self.computing_bases.replace(true) {
+                // Reached again while bases are being evaluated: fail closed.
+                self.truncated.set(true);
+                return vec![class];
+            }
+            let bases: Vec<Vec<ClassId>> = (0..self.model.classes.len())
+                .map(|k| {
+                    let c = &self.model.classes[k];
+                    c.bases
+                        .iter()
+                        .flat_map(|b| self.eval_in(b, c.parent, 0))
+                        .filter_map(|v| match v {
+                            Value::Class(b) => Some(b),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect();
+            *self.class_bases.borrow_mut() = Some(bases);
+            self.computing_bases.set(false);
+        }
+        let all_bases = self.class_bases.borrow();
+        let all: Vec<(ClassId, &Vec<ClassId>)> = all_bases.iter().flatten().enumerate().collect();
+        let mut family = vec![class];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for &(k, bases) in &all {
+                let above = family.contains(&k) && bases.iter().any(|b| !family.contains(b));
+                let below = !family.contains(&k) && bases.iter().any(|b| family.contains(b));
+                if above {
+                    for b in bases {
+                        if !family.contains(b) {
+                            family.push(*b);
+                        }
+                    }
+                    changed = true;
+                }
+                if below {
+                    family.push(k);
+                    changed = true;
+                }
+            }
+        }
+        drop(all);
+        drop(all_bases);
+        self.families.borrow_mut().insert(class, family.clone());
+        family
     }
 
     /// An attribute read from a class of model.py (its body, then its
@@ -868,7 +959,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     let site = &self.model.calls[call];
                     if shift == 0 {
                         match bind_argument(site.call, &f.params, 0, 0) {
-                            Argument::Given(e) => out.extend(self.eval_in(e, site.scope, depth + 1)),
+                            Argument::Given(e) => {
+                                out.extend(self.eval_in(e, site.scope, depth + 1))
+                            }
                             Argument::Unpacked(_) => out.push(Value::Unknown),
                             Argument::Missing => {}
                         }

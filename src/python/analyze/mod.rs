@@ -428,7 +428,11 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let followed = a.targets.iter().all(|t| pairwise_names(t, &a.value));
                 if !followed {
                     self.check_escape(&a.value);
-                } else if a.targets.iter().any(|t| matches!(t, Expr::Tuple(_) | Expr::List(_))) {
+                } else if a
+                    .targets
+                    .iter()
+                    .any(|t| matches!(t, Expr::Tuple(_) | Expr::List(_)))
+                {
                     {
                         let r = span(&*a.value);
                         self.pairwise.insert((r.start, r.end));

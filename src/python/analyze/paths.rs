@@ -65,6 +65,26 @@ pub fn is_module_path(path: &str) -> bool {
 /// `x.serialization`), and with any prefix that is another path to a
 /// policy API replaced by that API's path.
 pub fn spellings(path: &str) -> Vec<String> {
+    thread_local! {
+        // The same few paths are met at every reference: work them out once.
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(hit) = KNOWN.with(|k| k.borrow().get(path).cloned()) {
+        return hit;
+    }
+    let out = spellings_uncached(path);
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() > 100_000 {
+            k.clear(); // bound memory on pathological files
+        }
+        k.insert(path.to_string(), out.clone());
+    });
+    out
+}
+
+fn spellings_uncached(path: &str) -> Vec<String> {
     let mut out = vec![path.to_string()];
     let mut parts = path.split('.');
     if let Some(root) = parts.next() {
