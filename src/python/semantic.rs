@@ -168,6 +168,9 @@ pub struct SemanticModel<'a> {
     pub functions: Vec<Function<'a>>,
     pub classes: Vec<Class<'a>>,
     pub calls: Vec<CallSite<'a>>,
+    /// Expressions whose object may be changed in place: receivers of
+    /// mutating methods (`d.update(...)`) and of item stores (`d[k] = v`).
+    pub mutated: Vec<(&'a Expr, ScopeId)>,
     pub references: Vec<Reference<'a>>,
     /// Every value stored into an attribute named `attr` anywhere
     /// (`x.attr = value`): what an instance attribute may hold.
@@ -182,6 +185,21 @@ pub const NODE_FUNCTION: u8 = 0;
 pub const NODE_CLASS: u8 = 1;
 pub const NODE_LAMBDA: u8 = 2;
 pub const NODE_COMPREHENSION: u8 = 3;
+
+/// Methods that change a dict or list in place.
+const MUTATING_METHODS: &[&str] = &[
+    "update",
+    "setdefault",
+    "pop",
+    "popitem",
+    "clear",
+    "__setitem__",
+    "__delitem__",
+    "append",
+    "extend",
+    "insert",
+    "remove",
+];
 
 /// Names the import system binds in every module.
 const MODULE_IMPLICIT: &[&str] = &[
@@ -1166,6 +1184,11 @@ impl<'a> Builder<'a> {
                     }
                     other => self.expr(other),
                 }
+                if let Expr::Attribute(a) = c.func.as_ref()
+                    && MUTATING_METHODS.contains(&a.attr.as_str())
+                {
+                    self.model.mutated.push((&a.value, self.current));
+                }
                 self.model.calls.push(CallSite {
                     call: c,
                     scope: self.current,
@@ -1273,6 +1296,9 @@ impl<'a> Builder<'a> {
                 }
             }
             Expr::Subscript(s) => {
+                if s.ctx != ast::ExprContext::Load {
+                    self.model.mutated.push((&s.value, self.current));
+                }
                 self.expr(&s.value);
                 self.expr(&s.slice);
             }

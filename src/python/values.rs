@@ -222,6 +222,9 @@ pub struct Interpreter<'m, 'a> {
     families: RefCell<HashMap<ClassId, Vec<ClassId>>>,
     /// The file classes each class derives from directly.
     class_bases: RefCell<Option<Vec<Vec<ClassId>>>>,
+    /// Dicts changed in place somewhere (`mutated_dicts`).
+    mutated: RefCell<Option<HashSet<u32>>>,
+    computing_mutations: Cell<bool>,
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
     too_many: RefCell<HashSet<(ScopeId, String)>>,
@@ -261,6 +264,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             families: RefCell::default(),
             class_bases: RefCell::new(None),
+            mutated: RefCell::new(None),
+            computing_mutations: Cell::new(false),
             computing_bases: Cell::new(false),
             active_params: RefCell::default(),
             dicts: RefCell::default(),
@@ -841,6 +846,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             // An empty mapping (a `**kwargs` that received nothing).
             Value::Dict(u32::MAX, _) => Entry::Absent,
+            // A dict changed in place anywhere may hold anything.
+            Value::Dict(start, _) if self.mutated_dicts().contains(start) => Entry::Unknown,
             Value::Dict(start, scope) => {
                 let source = self.dicts.borrow().get(start).copied();
                 match source {
@@ -879,6 +886,33 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             _ => Entry::Unknown,
         }
+    }
+
+    /// The dicts (by start offset) that some statement may change in place.
+    fn mutated_dicts(&self) -> std::cell::Ref<'_, HashSet<u32>> {
+        if self.mutated.borrow().is_none() {
+            if self.computing_mutations.replace(true) {
+                // Asked while working it out: every dict counts as changed,
+                // and the evaluation is cut short (fail closed).
+                self.truncated.set(true);
+                let all: HashSet<u32> = self.dicts.borrow().keys().copied().collect();
+                *self.mutated.borrow_mut() = Some(all);
+                return std::cell::Ref::map(self.mutated.borrow(), |m| {
+                    m.as_ref().expect("set above")
+                });
+            }
+            let mut set = HashSet::new();
+            for (e, scope) in &self.model.mutated {
+                for v in self.eval_in(e, *scope, 0) {
+                    if let Value::Dict(start, _) = v {
+                        set.insert(start);
+                    }
+                }
+            }
+            self.computing_mutations.set(false);
+            *self.mutated.borrow_mut() = Some(set);
+        }
+        std::cell::Ref::map(self.mutated.borrow(), |m| m.as_ref().expect("set above"))
     }
 
     /// What `load_model`'s `**kwargs` receives: the `model:` keys that no
