@@ -638,14 +638,34 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if let Expr::Attribute(a) = c.func.as_ref() {
             let method = a.attr.as_str();
             let receiver = self.eval_in(&a.value, scope, depth + 1);
+            // Arguments that keep a path inside the submission: literal
+            // relative names without `..` (`joinpath("config.json")`).
+            let args_stay_inside = c.arguments.keywords.is_empty()
+                && c.arguments.args.iter().all(|e| {
+                    self.eval_in(e, scope, depth + 1).iter().all(
+                        |v| matches!(v, Value::Str { text, exact: true } if stays_inside(text)),
+                    )
+                });
             let mut derived = Vec::new();
             for r in &receiver {
                 match r {
-                    Value::LocalPath | Value::Path if PATH_DERIVING.contains(&method) => {
-                        derived.push(r.clone())
+                    Value::LocalPath if PATH_DERIVING.contains(&method) => {
+                        derived.push(if args_stay_inside {
+                            Value::LocalPath
+                        } else {
+                            Value::Path
+                        })
                     }
+                    Value::Path if PATH_DERIVING.contains(&method) => derived.push(Value::Path),
                     Value::LocalStr if STR_DERIVING.contains(&method) => {
-                        derived.push(Value::LocalStr)
+                        derived.push(if args_stay_inside {
+                            Value::LocalStr
+                        } else {
+                            Value::Str {
+                                text: String::new(),
+                                exact: false,
+                            }
+                        })
                     }
                     Value::Str { .. } if STR_DERIVING.contains(&method) => {
                         derived.push(Value::Str {
@@ -808,8 +828,19 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         text: text.clone(),
                         exact: false,
                     },
-                    (ast::Operator::Add, Value::LocalStr, _) => Value::LocalStr,
-                    (ast::Operator::Div, Value::LocalPath, _) => Value::LocalPath,
+                    // Joined with a literal relative name, a local path stays
+                    // local; `Path(p) / "/etc/x"` or `/ "../.."` does not.
+                    (ast::Operator::Add, Value::LocalStr, Value::Str { text, exact: true })
+                        if stays_inside(text) =>
+                    {
+                        Value::LocalStr
+                    }
+                    (ast::Operator::Div, Value::LocalPath, Value::Str { text, exact: true })
+                        if stays_inside(text) =>
+                    {
+                        Value::LocalPath
+                    }
+                    (ast::Operator::Div, Value::LocalPath, _) => Value::Path,
                     (ast::Operator::Div, Value::Path, _) => Value::Path,
                     (ast::Operator::Mod, Value::Str { text, .. }, _) => Value::Str {
                         text: text.split('%').next().unwrap_or("").to_string(),
@@ -1399,6 +1430,11 @@ fn from_json(v: &serde_json::Value) -> Value {
         },
         _ => Value::Unknown,
     }
+}
+
+/// A literal path part that cannot leave the folder it is joined to.
+fn stays_inside(text: &str) -> bool {
+    !text.starts_with('/') && !text.starts_with('~') && !text.split(['/', '\\']).any(|p| p == "..")
 }
 
 /// `if __name__ == "__main__":` (either order).
