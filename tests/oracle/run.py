@@ -45,7 +45,7 @@ def fail(message):
 
 
 def static_verdicts(gasguard, programs, out_dir, jobs, batch):
-    """{program id: (accepted, [error codes])} from gasguard's JSON report."""
+    """{program id: (accepted, [error codes, and P115 when warned])} from gasguard's JSON report."""
 
     def check(chunk):
         paths = [os.path.join(out_dir, p["id"]) for p in chunk]
@@ -56,6 +56,8 @@ def static_verdicts(gasguard, programs, out_dir, jobs, batch):
         found = {}
         for sub in report["submissions"]:
             errors = [d["code"] for d in sub["diagnostics"] if d["severity"] == "error"]
+            # P115 is a warning but flags a possible download (warned_network).
+            errors += [d["code"] for d in sub["diagnostics"] if d["code"] == "P115" and d["severity"] != "error"][:1]
             found[os.path.basename(sub["path"].rstrip("/"))] = (sub["verdict"] == "accept", errors)
         return found
 
