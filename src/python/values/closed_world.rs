@@ -1,0 +1,451 @@
+//! The closed world: model.py's functions are called only by model.py and
+//! by the evaluator. Parameters take the values every call site that can
+//! run passes (plus defaults); functions used other than by a direct call
+//! escape; reachability from the module body, `load_model` and the model's
+//! methods.
+
+use super::*;
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// The values of parameter `index` of `func`.
+    pub fn param(&self, func: FuncId, index: usize, depth: usize) -> Values {
+        let key = (func, index);
+        if let Some(v) = self.params.borrow().get(&key) {
+            return v.clone();
+        }
+        if !self.active_params.borrow_mut().insert(key) {
+            self.cycle.set(true);
+            return Vec::new();
+        }
+        let out = normalize(self.param_uncached(func, index, depth));
+        self.active_params.borrow_mut().remove(&key);
+        if !self.computing_targets.get() && !self.truncated.get() {
+            self.params.borrow_mut().insert(key, out.clone());
+        }
+        out
+    }
+
+    pub(super) fn default_of(&self, func: FuncId, index: usize, depth: usize) -> Values {
+        let f = &self.model.functions[func];
+        match f.params[index].default {
+            Some(d) => self.eval_in(d, f.parent, depth + 1),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn param_uncached(&self, func: FuncId, index: usize, depth: usize) -> Values {
+        let f = &self.model.functions[func];
+        let p = &f.params[index];
+        if p.kind == ParamKind::VarKeywords && Some(func) == self.load_model() {
+            return one(Value::ConfigKwargs);
+        }
+        if p.kind == ParamKind::VarKeywords
+            && !self.escaped.contains(&func)
+            && !self.computing_targets.get()
+        {
+            return self.var_keywords(func, depth);
+        }
+        if matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords) {
+            return one(Value::Unknown);
+        }
+        let is_method = f.class.is_some() && !self.has_decorator(func, "builtins.staticmethod");
+        if is_method && index == 0 {
+            let class = f.class.unwrap_or_default();
+            let mut out = one(if self.has_decorator(func, "builtins.classmethod") {
+                Value::Class(class)
+            } else {
+                Value::Instance(class)
+            });
+            // Called unbound (by name in the class body, or `C.m(x)`), the
+            // first parameter is whatever is passed.
+            if !self.computing_targets.get() {
+                for (call, shift) in self.call_targets_of(func) {
+                    let site = &self.model.calls[call];
+                    if shift == 0 {
+                        match bind_argument(site.call, &f.params, 0, 0) {
+                            Argument::Given(e) => {
+                                out.extend(self.eval_in(e, site.scope, depth + 1))
+                            }
+                            Argument::Unpacked(_) => out.push(Value::Unknown),
+                            Argument::Missing => {}
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+        if Some(func) == self.load_model() {
+            // The evaluator: load_model(str(weights_path), **model_section).
+            if index == 0 {
+                return one(Value::LocalStr);
+            }
+            if let Some(v) = self.facts.model_section.get(&p.name) {
+                return one(from_json(v));
+            }
+            if p.name == "num_classes" {
+                return one(Value::Int(self.facts.num_classes.unwrap_or(2)));
+            }
+            return self.default_of(func, index, depth);
+        }
+        if self.escaped.contains(&func) || self.computing_targets.get() {
+            let mut out = self.default_of(func, index, depth);
+            out.push(Value::Unknown);
+            return out;
+        }
+        let targets = self.call_targets_of(func);
+        if targets.is_empty() {
+            // Never called where gasguard can see: it does not run.
+            let mut out = self.default_of(func, index, depth);
+            out.push(Value::Unknown);
+            return out;
+        }
+        let mut out = Vec::new();
+        let mut uses_default = false;
+        for (call, shift) in targets {
+            let site = &self.model.calls[call];
+            match bind_argument(site.call, &f.params, index, shift) {
+                Argument::Given(e) => out.extend(self.eval_in(e, site.scope, depth + 1)),
+                Argument::Unpacked(e) => {
+                    out.extend(self.unpacked(e, &p.name, site.scope, depth));
+                    uses_default = true;
+                }
+                Argument::Missing => uses_default = true,
+            }
+        }
+        if uses_default {
+            out.extend(self.default_of(func, index, depth));
+        }
+        out
+    }
+
+    /// What a function's `**kwargs` receives from the calls gasguard sees:
+    /// an empty mapping, or the one mapping passed on with `**`; anything
+    /// else (extra keywords) is unknown.
+    pub(super) fn var_keywords(&self, func: FuncId, depth: usize) -> Values {
+        let f = &self.model.functions[func];
+        let targets = self.call_targets_of(func);
+        if targets.is_empty() {
+            return one(Value::Unknown);
+        }
+        let named: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        let mut out = Vec::new();
+        for (call, _) in targets {
+            let site = &self.model.calls[call];
+            let kws = &site.call.arguments.keywords;
+            let extra = kws
+                .iter()
+                .any(|k| k.arg.as_ref().is_some_and(|a| !named.contains(&a.as_str())));
+            let spread: Vec<&Expr> = kws
+                .iter()
+                .filter(|k| k.arg.is_none())
+                .map(|k| &k.value)
+                .collect();
+            match (extra, spread.as_slice()) {
+                (false, []) => out.push(Value::Dict(u32::MAX, MODULE_SCOPE)),
+                (false, [e]) => {
+                    for v in self.eval_in(e, site.scope, depth + 1) {
+                        out.push(match v {
+                            Value::Dict(..) | Value::ConfigKwargs => v,
+                            _ => Value::Unknown,
+                        });
+                    }
+                }
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    /// What a `*args`/`**mapping` unpacking may pass as `name` (nothing
+    /// when the mapping is known not to hold it).
+    pub fn unpacked(&self, e: &'a Expr, name: &str, scope: ScopeId, depth: usize) -> Values {
+        let mut out = Vec::new();
+        for v in self.eval_in(e, scope, depth + 1) {
+            match self.entry(&v, name) {
+                Entry::Found(vals) => out.extend(vals),
+                Entry::Absent => {}
+                Entry::Unknown => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    pub(super) fn has_decorator(&self, func: FuncId, path: &str) -> bool {
+        let f = &self.model.functions[func];
+        f.decorators.iter().any(|d| {
+            let d = match d {
+                Expr::Call(c) => &c.func,
+                other => *other,
+            };
+            self.eval_in(d, f.parent, 0).iter().any(|v| match v {
+                Value::Lib(p) => p == path,
+                Value::Builtin(b) => format!("builtins.{b}") == path,
+                _ => false,
+            })
+        })
+    }
+
+    /// Call sites that may call `func`, with the argument shift of a bound
+    /// `self` or of a class call reaching `__init__`.
+    pub(super) fn call_targets_of(&self, func: FuncId) -> Vec<(usize, usize)> {
+        if self.call_targets.borrow().is_none() {
+            self.computing_targets.set(true);
+            let mut map: HashMap<FuncId, Vec<(usize, usize)>> = HashMap::new();
+            for (i, site) in self.model.calls.iter().enumerate() {
+                if let Some(live) = &self.live_scopes
+                    && !live.contains(&site.scope)
+                {
+                    continue;
+                }
+                if !self.guards_may_hold(&site.guards) {
+                    continue;
+                }
+                self.begin();
+                let receiver_is_instance = match site.call.func.as_ref() {
+                    Expr::Attribute(a) => self
+                        .eval_in(&a.value, site.scope, 1)
+                        .iter()
+                        .any(|v| matches!(v, Value::Instance(_))),
+                    _ => false,
+                };
+                for callee in self.eval_in(&site.call.func, site.scope, 0) {
+                    match callee {
+                        Value::Function(f) => {
+                            let bound = receiver_is_instance
+                                && self.model.functions[f].class.is_some()
+                                && !self.has_decorator(f, "builtins.staticmethod");
+                            map.entry(f).or_default().push((i, usize::from(bound)));
+                        }
+                        Value::Class(c) => {
+                            if let Some(init) = self.init_of(c) {
+                                map.entry(init).or_default().push((i, 1));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            self.computing_targets.set(false);
+            self.params.borrow_mut().clear();
+            self.names.borrow_mut().clear();
+            *self.call_targets.borrow_mut() = Some(map);
+        }
+        self.call_targets
+            .borrow()
+            .as_ref()
+            .and_then(|m| m.get(&func).cloned())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn init_of(&self, class: ClassId) -> Option<FuncId> {
+        let c = &self.model.classes[class];
+        self.model.scopes[c.scope]
+            .bindings
+            .get("__init__")?
+            .iter()
+            .find_map(|b| match b.kind {
+                BindingKind::Function(f) => Some(f),
+                _ => None,
+            })
+    }
+
+    /// Functions that may be called other than by a call gasguard sees:
+    /// referenced by name other than as a callee (by name anywhere: an
+    /// over-approximation), decorated, lambdas, methods the libraries call,
+    /// and `__init__` of classes used other than by a call.
+    pub(super) fn escaped_functions(&self) -> HashSet<FuncId> {
+        let mut passed_on: HashSet<&str> = HashSet::new();
+        for r in &self.model.references {
+            if !r.called {
+                passed_on.insert(r.name.as_str());
+            }
+        }
+        let mut out = HashSet::new();
+        for (id, f) in self.model.functions.iter().enumerate() {
+            let decorated = self.decorated_opaquely(id);
+            let escaped = if f.is_lambda || decorated {
+                true
+            } else if let Some(class) = f.class {
+                let c = &self.model.classes[class];
+                if f.name == "__init__" {
+                    passed_on.contains(c.name.as_str()) || !c.decorators.is_empty()
+                } else {
+                    // Dunders and methods a library base may call by name.
+                    f.name.starts_with("__")
+                        || passed_on.contains(f.name.as_str())
+                        || self.has_library_base(class)
+                }
+            } else {
+                passed_on.contains(f.name.as_str())
+            };
+            if escaped {
+                out.insert(id);
+            }
+        }
+        self.steps.set(0);
+        self.truncated.set(false);
+        out
+    }
+
+    /// Whether every value is a function or class of model.py whose calls
+    /// gasguard follows into named parameters (not escaped, no `*args` or
+    /// `**kwargs` to lose an argument in).
+    pub fn follows_arguments(&self, callees: &Values) -> bool {
+        !callees.is_empty()
+            && callees.iter().all(|v| {
+                let func = match v {
+                    Value::Function(f) => Some(*f),
+                    Value::Class(c) => self.init_of(*c),
+                    _ => None,
+                };
+                func.is_some_and(|f| {
+                    !self.escaped.contains(&f)
+                        && !self.model.functions[f].is_lambda
+                        && self.model.functions[f]
+                            .params
+                            .iter()
+                            .all(|p| !matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords))
+                })
+            })
+    }
+
+    /// Whether `func`'s returns are followed (every call of it is one
+    /// gasguard sees).
+    pub fn follows_returns(&self, func: FuncId) -> bool {
+        !self.escaped.contains(&func) && !self.model.functions[func].is_lambda
+    }
+
+    /// Whether a function is decorated with anything but a decorator that
+    /// calls it as it is called: then a library holds it and may call it.
+    pub(super) fn decorated_opaquely(&self, func: FuncId) -> bool {
+        let f = &self.model.functions[func];
+        f.decorators.iter().any(|d| {
+            let d = match d {
+                Expr::Call(c) => &c.func,
+                other => *other,
+            };
+            !self.eval_in(d, f.parent, 0).iter().all(|v| match v {
+                Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&p.as_str()),
+                Value::Builtin(b) => {
+                    TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str())
+                }
+                _ => false,
+            })
+        })
+    }
+
+    /// Whether a class has a base that is not one of model.py's classes (a
+    /// library base may call any of its methods by name).
+    pub(super) fn has_library_base(&self, class: ClassId) -> bool {
+        let mut seen = Vec::new();
+        let mut stack = vec![class];
+        while let Some(k) = stack.pop() {
+            if seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            let c = &self.model.classes[k];
+            for b in &c.bases {
+                for v in self.eval_in(b, c.parent, 0) {
+                    match v {
+                        Value::Class(base) => stack.push(base),
+                        _ => return true,
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Scopes that can run when the evaluator imports model.py, calls
+    /// `load_model` and uses the model: the module body; class bodies where
+    /// they are defined; lambdas and comprehensions with their parent;
+    /// functions referenced by name from live code, or decorated by a
+    /// library; and methods of classes used by live code that Python or a
+    /// library base calls by name (dunders; any method with a library base).
+    pub fn reachable_scopes(&self) -> HashSet<ScopeId> {
+        let model = self.model;
+        let mut live: HashSet<ScopeId> = HashSet::new();
+        let mut queue = vec![MODULE_SCOPE];
+        if let Some(f) = self.load_model() {
+            queue.push(model.functions[f].scope);
+        }
+        let mut by_name: HashMap<&str, Vec<ScopeId>> = HashMap::new();
+        for f in &model.functions {
+            if !f.is_lambda {
+                by_name.entry(f.name.as_str()).or_default().push(f.scope);
+            }
+        }
+        for c in &model.classes {
+            by_name.entry(c.name.as_str()).or_default().push(c.scope);
+        }
+        let mut refs_by_scope: HashMap<ScopeId, Vec<usize>> = HashMap::new();
+        for (i, r) in model.references.iter().enumerate() {
+            refs_by_scope.entry(r.scope).or_default().push(i);
+        }
+        let mut children: HashMap<ScopeId, Vec<ScopeId>> = HashMap::new();
+        for (id, s) in model.scopes.iter().enumerate() {
+            if let Some(p) = s.parent {
+                children.entry(p).or_default().push(id);
+            }
+        }
+        let mut used_classes: HashSet<ClassId> = HashSet::new();
+        loop {
+            while let Some(s) = queue.pop() {
+                if !live.insert(s) {
+                    continue;
+                }
+                for &child in children.get(&s).into_iter().flatten() {
+                    let cs = &model.scopes[child];
+                    let runs_with_parent = match (cs.kind, cs.func) {
+                        (ScopeKind::Comprehension | ScopeKind::Class, _) => true,
+                        (_, Some(f)) => {
+                            let f = &model.functions[f];
+                            f.is_lambda
+                                || (cs.func.is_some_and(|id| self.decorated_opaquely(id)))
+                                || (f.class.is_none() && f.name.starts_with("__"))
+                        }
+                        _ => false,
+                    };
+                    if runs_with_parent {
+                        queue.push(child);
+                    }
+                }
+                for &r in refs_by_scope.get(&s).into_iter().flatten() {
+                    let r = &model.references[r];
+                    if !self.guards_may_hold(&r.guards) {
+                        continue;
+                    }
+                    for &target in by_name.get(r.name.as_str()).into_iter().flatten() {
+                        if let Some(c) = model.scopes[target].class {
+                            used_classes.insert(c);
+                        }
+                        queue.push(target);
+                    }
+                }
+            }
+            // Methods that Python or a library base calls by name.
+            for (id, c) in model.classes.iter().enumerate() {
+                if !live.contains(&c.scope)
+                    || !(used_classes.contains(&id) || !c.decorators.is_empty())
+                {
+                    continue;
+                }
+                let library_base = self.has_library_base(id);
+                for &child in children.get(&c.scope).into_iter().flatten() {
+                    let Some(f) = model.scopes[child].func else {
+                        continue;
+                    };
+                    let name = &model.functions[f].name;
+                    if !live.contains(&child) && (library_base || name.starts_with("__")) {
+                        queue.push(child);
+                    }
+                }
+            }
+            if queue.is_empty() {
+                break;
+            }
+        }
+        live
+    }
+}
