@@ -225,7 +225,8 @@ pub struct Interpreter<'m, 'a> {
     /// The file classes each class derives from directly.
     class_bases: RefCell<Option<Vec<Vec<ClassId>>>>,
     /// Dicts changed in place somewhere (`mutated_dicts`).
-    mutated: RefCell<Option<HashSet<u32>>>,
+    mutated: RefCell<HashSet<u32>>,
+    mutations_known: Cell<bool>,
     computing_mutations: Cell<bool>,
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
@@ -266,7 +267,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             families: RefCell::default(),
             class_bases: RefCell::new(None),
-            mutated: RefCell::new(None),
+            mutated: RefCell::default(),
+            mutations_known: Cell::new(false),
             computing_mutations: Cell::new(false),
             computing_bases: Cell::new(false),
             active_params: RefCell::default(),
@@ -724,16 +726,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 Value::Class(k) => out.push(Value::Instance(k)),
                 Value::Lib(p) if PATH_TYPES.contains(&p.as_str()) => {
-                    let local = c
-                        .arguments
-                        .args
-                        .first()
-                        .map(|a| self.eval_in(a, scope, depth + 1))
-                        .is_some_and(|v| {
-                            !v.is_empty()
-                                && v.iter()
-                                    .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
-                        });
+                    let local = self.first_arg_local(c, scope, depth);
                     out.push(if local { Value::LocalPath } else { Value::Path });
                 }
                 Value::Builtin(b) if b == "dict" => {
@@ -751,16 +744,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     }
                 }
                 Value::Builtin(b) if b == "str" => {
-                    let local = c
-                        .arguments
-                        .args
-                        .first()
-                        .map(|a| self.eval_in(a, scope, depth + 1))
-                        .is_some_and(|v| {
-                            !v.is_empty()
-                                && v.iter()
-                                    .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
-                        });
+                    let local = self.first_arg_local(c, scope, depth);
                     out.push(if local {
                         Value::LocalStr
                     } else {
@@ -776,6 +760,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         out
     }
 
+    /// Whether a call's first argument names something inside the
+    /// submission (`Path(weights_path)`, `str(p)`).
+    fn first_arg_local(&self, c: &'a ast::ExprCall, scope: ScopeId, depth: usize) -> bool {
+        c.arguments
+            .args
+            .first()
+            .is_some_and(|a| all_local(&self.eval_in(a, scope, depth + 1)))
+    }
+
     fn fstring(&self, f: &'a ast::ExprFString, scope: ScopeId, depth: usize) -> Value {
         let mut text = String::new();
         for (i, e) in f.value.elements().enumerate() {
@@ -783,11 +776,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 ast::InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
                 ast::InterpolatedStringElement::Interpolation(x) => {
                     let v = self.eval_in(&x.expression, scope, depth + 1);
-                    if i == 0
-                        && !v.is_empty()
-                        && v.iter()
-                            .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
-                    {
+                    if i == 0 && all_local(&v) {
                         return Value::LocalStr;
                     }
                     // One known string, shown as it is: part of the text.
@@ -923,16 +912,14 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The dicts (by start offset) that some statement may change in place.
     fn mutated_dicts(&self) -> std::cell::Ref<'_, HashSet<u32>> {
-        if self.mutated.borrow().is_none() {
+        if !self.mutations_known.get() {
             if self.computing_mutations.replace(true) {
                 // Asked while working it out: every dict counts as changed,
                 // and the evaluation is cut short (fail closed).
                 self.truncated.set(true);
                 let all: HashSet<u32> = self.dicts.borrow().keys().copied().collect();
-                *self.mutated.borrow_mut() = Some(all);
-                return std::cell::Ref::map(self.mutated.borrow(), |m| {
-                    m.as_ref().expect("set above")
-                });
+                *self.mutated.borrow_mut() = all;
+                return self.mutated.borrow();
             }
             let mut set = HashSet::new();
             for (e, scope) in &self.model.mutated {
@@ -943,9 +930,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
             }
             self.computing_mutations.set(false);
-            *self.mutated.borrow_mut() = Some(set);
+            *self.mutated.borrow_mut() = set;
+            self.mutations_known.set(true);
         }
-        std::cell::Ref::map(self.mutated.borrow(), |m| m.as_ref().expect("set above"))
+        self.mutated.borrow()
     }
 
     /// What `load_model`'s `**kwargs` receives: the `model:` keys that no
@@ -990,6 +978,14 @@ fn from_json(v: &serde_json::Value) -> Value {
         },
         _ => Value::Unknown,
     }
+}
+
+/// Every value names something inside the submission (and there is one).
+fn all_local(values: &Values) -> bool {
+    !values.is_empty()
+        && values
+            .iter()
+            .all(|v| matches!(v, Value::LocalPath | Value::LocalStr))
 }
 
 /// A literal path part that cannot leave the folder it is joined to.

@@ -219,29 +219,18 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
                     return Verdict::Safe;
                 };
-                let mut unproven = Vec::new();
-                for v in &values {
-                    match v {
-                        Value::Str { text, exact } => {
-                            if let Some(p) = prefixes.iter().find(|p| text.starts_with(p.as_str()))
-                            {
-                                return Verdict::Proven(format!(
-                                    "is called with `{param}` = {} ({origin}), a `{p}` name",
-                                    v.describe()
-                                ));
-                            }
-                            // A known prefix that may still grow into one of them.
-                            if !*exact && prefixes.iter().any(|p| p.starts_with(text.as_str())) {
-                                unproven.push(v.clone());
-                            }
-                        }
-                        Value::LocalStr | Value::LocalPath | Value::Path => {}
-                        other => unproven.push(other.clone()),
-                    }
-                }
                 // Only a proven prefix counts: model names are routinely
                 // variables, and the sandbox run sees the rest.
-                let _ = unproven;
+                for v in &values {
+                    if let Value::Str { text, .. } = v
+                        && let Some(p) = prefixes.iter().find(|p| text.starts_with(p.as_str()))
+                    {
+                        return Verdict::Proven(format!(
+                            "is called with `{param}` = {} ({origin}), a `{p}` name",
+                            v.describe()
+                        ));
+                    }
+                }
                 Verdict::Safe
             }
             ApiCondition::Workers => match self.arg_values(call, path, "num_workers", None) {
