@@ -17,11 +17,12 @@ use std::process::Command;
 /// Random pairs in the fixed sample (the matrix comes on top).
 const SAMPLE: &str = "200";
 const SEED: &str = "34";
-/// A floor under today's precision, so that it cannot silently fall. The
-/// target is 95 %; the analyzer rejects modules and APIs passed through
-/// containers, instance attributes, closures and the like (P112, fail
-/// closed), which is most of what the benign twins do.
-const MIN_PRECISION: f64 = 35.0;
+/// A floor under today's precision (about 67 % on large runs), so that it
+/// cannot silently fall. The target is 95 %; what is still refused is
+/// mostly modules and APIs passed through closures, generators, lambdas
+/// and decorators (P112, fail closed), and the string-evaluating APIs
+/// refused whatever their argument (P108).
+const MIN_PRECISION: f64 = 55.0;
 
 #[test]
 fn static_accept_implies_nothing_forbidden_happens() {

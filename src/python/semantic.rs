@@ -64,9 +64,37 @@ pub enum BindingKind<'a> {
     Class(ClassId),
     /// `__file__`: the path of model.py, inside the submission.
     SubmissionFile,
-    /// Bound to something the interpreter does not follow: a loop variable,
-    /// a context manager's result, an unpacked element, a `match` capture.
+    /// Taken out of a value: a loop or comprehension variable, an element
+    /// of an unpacking (`a, *b = x`), by following `path` from `value`.
+    Select {
+        value: &'a Expr,
+        scope: ScopeId,
+        path: Vec<Step>,
+    },
+    /// `name += value` (or `|=`): a list or dict the name held is changed
+    /// in place and stays the same object; anything else becomes unknown.
+    Augmented,
+    /// Bound to something the interpreter does not follow: a context
+    /// manager's result, a `match` capture, a caught exception.
     Unknown(&'static str),
+}
+
+/// One step from a value to part of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The value under a key (a `match` mapping pattern).
+    Key(String),
+    /// An attribute (a `match` class pattern's keyword).
+    Attr(String),
+    /// Any element it yields when iterated.
+    Iterate,
+    /// Target `at` of `len` unpacking targets, the starred one (if any)
+    /// at `star`.
+    Index {
+        at: usize,
+        len: usize,
+        star: Option<usize>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -154,6 +182,32 @@ pub struct AttributeStore<'a> {
     pub self_of: Option<ClassId>,
 }
 
+/// A change in place of the object `receiver` evaluates to.
+#[derive(Debug)]
+pub struct Mutation<'a> {
+    pub receiver: &'a Expr,
+    pub scope: ScopeId,
+    pub added: Added<'a>,
+}
+
+/// What a change in place may put into a container.
+#[derive(Clone, Copy, Debug)]
+pub enum Added<'a> {
+    /// One value (`d[k] = v`, `l.append(v)`, `d.setdefault(k, v)`), under
+    /// `key` when that is a string literal.
+    Value {
+        value: &'a Expr,
+        key: Option<&'a str>,
+    },
+    /// Every element of an iterable, or value of a mapping (`l.extend(x)`,
+    /// `d.update(x)`, `l += x`).
+    Elements(&'a Expr),
+    /// Nothing new: it removes or reorders (`pop`, `sort`, `del d[k]`).
+    Nothing,
+    /// Something gasguard does not follow.
+    Unknown,
+}
+
 /// A load of a name or attribute name somewhere, for reachability and
 /// escape analysis (by name: an over-approximation).
 #[derive(Debug)]
@@ -171,9 +225,9 @@ pub struct SemanticModel<'a> {
     pub functions: Vec<Function<'a>>,
     pub classes: Vec<Class<'a>>,
     pub calls: Vec<CallSite<'a>>,
-    /// Expressions whose object may be changed in place: receivers of
-    /// mutating methods (`d.update(...)`) and of item stores (`d[k] = v`).
-    pub mutated: Vec<(&'a Expr, ScopeId)>,
+    /// Objects changed in place: receivers of mutating methods
+    /// (`d.update(...)`), of item stores (`d[k] = v`) and of `+=`.
+    pub mutated: Vec<Mutation<'a>>,
     pub references: Vec<Reference<'a>>,
     /// Every value stored into an attribute named `attr` anywhere
     /// (`x.attr = value`): what an instance attribute may hold.
@@ -189,20 +243,42 @@ pub const NODE_CLASS: u8 = 1;
 pub const NODE_LAMBDA: u8 = 2;
 pub const NODE_COMPREHENSION: u8 = 3;
 
-/// Methods that change a dict or list in place.
-const MUTATING_METHODS: &[&str] = &[
-    "update",
-    "setdefault",
-    "pop",
-    "popitem",
-    "clear",
-    "__setitem__",
-    "__delitem__",
-    "append",
-    "extend",
-    "insert",
-    "remove",
-];
+/// Methods that change a dict, list or set in place, and what each adds.
+fn mutation_of<'a>(method: &str, call: &'a ast::ExprCall) -> Option<Added<'a>> {
+    let args = &call.arguments.args;
+    let plain =
+        !args.iter().any(|a| matches!(a, Expr::Starred(_))) && call.arguments.keywords.is_empty();
+    let literal_key = |e: Option<&'a Expr>| match e {
+        Some(Expr::StringLiteral(k)) => Some(k.value.to_str()),
+        _ => None,
+    };
+    let value_at = |i: usize, key: Option<&'a Expr>| match args.get(i) {
+        Some(value) if plain => Added::Value {
+            value,
+            key: literal_key(key),
+        },
+        _ => Added::Unknown,
+    };
+    Some(match method {
+        "append" | "add" => value_at(0, None),
+        "insert" | "__setitem__" => value_at(1, args.first()),
+        "setdefault" if args.len() == 1 && plain => Added::Nothing, // adds None
+        "setdefault" => value_at(1, args.first()),
+        "extend" | "__iadd__" | "__ior__" if plain && args.len() == 1 => Added::Elements(&args[0]),
+        "update" if args.len() == 1 && plain => Added::Elements(&args[0]),
+        "pop" | "popitem" | "clear" | "remove" | "discard" | "sort" | "reverse" | "__delitem__" => {
+            Added::Nothing
+        }
+        "update"
+        | "extend"
+        | "__iadd__"
+        | "__ior__"
+        | "difference_update"
+        | "intersection_update"
+        | "symmetric_difference_update" => Added::Unknown,
+        _ => return None,
+    })
+}
 
 /// Names the import system binds in every module.
 const MODULE_IMPLICIT: &[&str] = &[

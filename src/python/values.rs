@@ -13,11 +13,15 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::semantic::{
-    BindingKind, ClassId, FuncId, Guard, MODULE_SCOPE, ParamKind, ScopeId, ScopeKind, SemanticModel,
+    BindingKind, ClassId, FuncId, Guard, MODULE_SCOPE, NODE_COMPREHENSION, ParamKind, ScopeId,
+    ScopeKind, SemanticModel,
 };
 use crate::config::ConfigFacts;
 
 mod closed_world;
+mod containers;
+
+pub use containers::FOLLOWED_METHODS;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -51,6 +55,11 @@ pub enum Value {
     /// The keys of `model:` in model_config.yaml that `load_model`'s
     /// `**kwargs` receives.
     ConfigKwargs,
+    /// A tuple, list or set literal, by its start offset and scope.
+    Seq(u32, ScopeId),
+    /// A container gasguard does not track (`a, *rest = x`, `d.values()`)
+    /// that holds some of these values.
+    Items(Box<Values>),
     Unknown,
 }
 
@@ -104,6 +113,7 @@ impl Value {
             Value::Bytes => "bytes".into(),
             Value::Dict(..) => "a dict".into(),
             Value::ConfigKwargs => "the keyword arguments from model_config.yaml".into(),
+            Value::Seq(..) | Value::Items(_) => "a tuple or list".into(),
             Value::Unknown => "a value gasguard cannot follow".into(),
         }
     }
@@ -125,8 +135,27 @@ fn normalize(mut v: Values) -> Values {
 const MAX_DEPTH: usize = 64;
 /// Steps for one top-level evaluation.
 const EVAL_BUDGET: usize = 2_000;
+/// Evaluations of a self-referring name before it counts as a cycle.
+const FIXPOINT_ROUNDS: usize = 6;
 /// Possible values of one name.
 pub const MAX_VALUES: usize = 256;
+
+/// Builtins whose results hold what their arguments hold, followed by
+/// `container_builtin`: their arguments are not passed on.
+pub const CONTAINER_BUILTINS: &[&str] = &[
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "sorted",
+    "reversed",
+    "iter",
+    "next",
+    "enumerate",
+    "zip",
+    "min",
+    "max",
+];
 
 /// Constructors of `pathlib` paths.
 const PATH_TYPES: &[&str] = &[
@@ -195,7 +224,10 @@ enum DictSource<'a> {
 
 /// A key looked up in a mapping value.
 enum Entry {
+    /// The key is there, with one of these values.
     Found(Values),
+    /// The key may be there, with one of these values.
+    Maybe(Values),
     /// The mapping is known not to hold the key.
     Absent,
     Unknown,
@@ -215,8 +247,14 @@ pub struct Interpreter<'m, 'a> {
     /// Scopes whose calls count as call sites (None: all of them).
     live_scopes: Option<HashSet<ScopeId>>,
     names: RefCell<HashMap<(ScopeId, String), Values>>,
+    /// Instance attributes being read (a read back into one is a cycle).
+    active_attributes: RefCell<HashSet<(ClassId, String)>>,
     params: RefCell<HashMap<(FuncId, usize), Values>>,
-    active: RefCell<HashSet<(ScopeId, String)>>,
+    /// Names being evaluated, innermost last, each with its provisional
+    /// values (read by a reference back to it) and whether one was read.
+    active: RefCell<Vec<((ScopeId, String), Values, bool)>>,
+    /// The outermost entry of `active` whose provisional values were read.
+    provisional: Cell<usize>,
     /// Attribute stores by (class whose `self` they store on, attribute):
     /// indices into the model's `attribute_stores[attribute]`.
     stores: HashMap<(Option<ClassId>, &'m str), Vec<usize>>,
@@ -224,10 +262,13 @@ pub struct Interpreter<'m, 'a> {
     families: RefCell<HashMap<ClassId, Vec<ClassId>>>,
     /// The file classes each class derives from directly.
     class_bases: RefCell<Option<Vec<Vec<ClassId>>>>,
-    /// Dicts changed in place somewhere (`mutated_dicts`).
-    mutated: RefCell<HashSet<u32>>,
-    mutations_known: Cell<bool>,
-    computing_mutations: Cell<bool>,
+    /// Tuple, list and set literals by start offset.
+    seqs: RefCell<HashMap<u32, &'a [Expr]>>,
+    /// What model.py stores into each container (`containers.rs`).
+    additions: RefCell<std::rc::Rc<containers::Additions>>,
+    /// Stores into containers read out of containers, nested deeper than
+    /// gasguard settles (every evaluation then counts as truncated).
+    pub additions_unsettled: Cell<bool>,
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
     too_many: RefCell<HashSet<(ScopeId, String)>>,
@@ -253,8 +294,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             facts,
             live_scopes,
             names: RefCell::default(),
+            active_attributes: RefCell::default(),
             params: RefCell::default(),
             active: RefCell::default(),
+            provisional: Cell::new(usize::MAX),
             too_many: RefCell::default(),
             stores: {
                 let mut m: HashMap<(Option<ClassId>, &'m str), Vec<usize>> = HashMap::new();
@@ -267,9 +310,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             families: RefCell::default(),
             class_bases: RefCell::new(None),
-            mutated: RefCell::default(),
-            mutations_known: Cell::new(false),
-            computing_mutations: Cell::new(false),
+            seqs: RefCell::default(),
+            additions: RefCell::default(),
+            additions_unsettled: Cell::new(false),
             computing_bases: Cell::new(false),
             active_params: RefCell::default(),
             dicts: RefCell::default(),
@@ -285,15 +328,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         it.computing_targets.set(true);
         it.escaped = it.escaped_functions();
         it.computing_targets.set(false);
-        it.names.borrow_mut().clear();
-        it.params.borrow_mut().clear();
+        it.forget();
+        it.compute_additions();
         it
     }
 
     /// Starts a top-level evaluation: resets the per-evaluation budget.
     pub fn begin(&self) {
         self.steps.set(0);
-        self.truncated.set(false);
+        self.truncated.set(self.additions_unsettled.get());
         self.cycle.set(false);
     }
 
@@ -404,12 +447,51 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             Expr::Named(n) => self.eval_in(&n.value, scope, depth + 1),
             Expr::Subscript(s) => self.subscript(s, scope, depth),
+            Expr::List(ast::ExprList { elts, .. })
+            | Expr::Tuple(ast::ExprTuple { elts, .. })
+            | Expr::Set(ast::ExprSet { elts, .. }) => {
+                let start = u32::from(expr.range().start());
+                self.seqs.borrow_mut().insert(start, elts);
+                one(Value::Seq(start, scope))
+            }
             Expr::Dict(d) => {
                 let start = u32::from(d.range().start());
                 self.dicts
                     .borrow_mut()
                     .insert(start, DictSource::Literal(d));
                 one(Value::Dict(start, scope))
+            }
+            // A comprehension's result holds what its element may be.
+            Expr::ListComp(ast::ExprListComp { elt, .. })
+            | Expr::SetComp(ast::ExprSetComp { elt, .. })
+            | Expr::Generator(ast::ExprGenerator { elt, .. }) => {
+                match self
+                    .model
+                    .scope_of(expr.range().start(), NODE_COMPREHENSION)
+                {
+                    Some(s) => one(Value::Items(Box::new(normalize(self.eval_in(
+                        elt,
+                        s,
+                        depth + 1,
+                    ))))),
+                    None => one(Value::Unknown),
+                }
+            }
+            Expr::DictComp(d) => {
+                match self
+                    .model
+                    .scope_of(expr.range().start(), NODE_COMPREHENSION)
+                {
+                    Some(s) => {
+                        let mut held = match d.key.as_deref() {
+                            Some(k) => self.eval_in(k, s, depth + 1),
+                            None => one(Value::Unknown),
+                        };
+                        held.extend(self.eval_in(&d.value, s, depth + 1));
+                        one(Value::Items(Box::new(normalize(held))))
+                    }
+                    None => one(Value::Unknown),
+                }
             }
             Expr::Lambda(l) => {
                 match self
@@ -460,35 +542,83 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             self.truncated.set(true);
             return one(Value::Unknown);
         }
-        if !self.active.borrow_mut().insert(key.clone()) {
-            self.cycle.set(true);
-            return Vec::new();
-        }
-        let cycle_before = self.cycle.replace(false);
-        let truncated_before = self.truncated.get();
-        let mut out = Vec::new();
-        if let Some(bindings) = self.model.scopes[scope].bindings.get(name) {
-            for b in bindings {
-                if !self.guards_hold_at(&b.guards, depth) {
-                    continue;
-                }
-                out.extend(self.binding_values(&b.kind, depth + 1));
+        // A name whose value refers back to itself (`x = [x][0]`): its
+        // provisional values are read, and it is evaluated again until they
+        // settle (a least fixed point); one that keeps growing (`x = x.a`)
+        // is a cycle (P111).
+        let me = {
+            let mut active = self.active.borrow_mut();
+            if let Some(i) = active.iter().position(|(k, _, _)| *k == key) {
+                active[i].2 = true;
+                self.provisional.set(self.provisional.get().min(i));
+                return active[i].1.clone();
             }
+            active.push((key.clone(), Vec::new(), false));
+            active.len() - 1
+        };
+        let cycle_before = self.cycle.replace(false);
+        let provisional_before = self.provisional.replace(usize::MAX);
+        let truncated_before = self.truncated.get();
+        let mut settled = false;
+        let mut out = Vec::new();
+        for _ in 0..FIXPOINT_ROUNDS {
+            out = normalize(self.bindings_values(scope, name, depth));
+            let mut active = self.active.borrow_mut();
+            let entry = &mut active[me];
+            if !entry.2 || entry.1 == out || out.len() > MAX_VALUES {
+                settled = true;
+                break;
+            }
+            entry.1 = out.clone();
+            entry.2 = false;
         }
-        self.active.borrow_mut().remove(&key);
-        let out = normalize(out);
+        self.active.borrow_mut().truncate(me);
+        if !settled {
+            self.cycle.set(true);
+        }
+        // Settled on its own provisional values only: final.
+        let leans_on_outer = self.provisional.get() < me;
+        self.provisional
+            .set(provisional_before.min(if leans_on_outer {
+                self.provisional.get()
+            } else {
+                usize::MAX
+            }));
         if out.len() > MAX_VALUES {
             // Too many by itself, whatever the budget: remembered as such.
             self.too_many.borrow_mut().insert(key);
             self.truncated.set(true);
             return one(Value::Unknown);
         }
-        // A result cut short by a cycle or the budget is not remembered.
-        let clean = !self.cycle.get() && (!self.truncated.get() || truncated_before);
+        // A result cut short by a cycle or the budget, or resting on a
+        // provisional value, is not remembered.
+        let clean =
+            !self.cycle.get() && !leans_on_outer && (!self.truncated.get() || truncated_before);
         if clean && !self.truncated.get() {
             self.names.borrow_mut().insert(key, out.clone());
         }
         self.cycle.set(self.cycle.get() || cycle_before);
+        out
+    }
+
+    /// The values every live binding of `name` in `scope` may give.
+    fn bindings_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
+        let mut out = Vec::new();
+        let mut augmented = false;
+        if let Some(bindings) = self.model.scopes[scope].bindings.get(name) {
+            for b in bindings {
+                if !self.guards_hold_at(&b.guards, depth) {
+                    continue;
+                }
+                augmented |= matches!(b.kind, BindingKind::Augmented);
+                out.extend(self.binding_values(&b.kind, depth + 1));
+            }
+        }
+        // `x += y` keeps a list or dict (the addition is recorded on it);
+        // anything else becomes a new, unknown value.
+        if augmented && out.iter().any(|v| !Self::is_tracked(v)) {
+            out.push(Value::Unknown);
+        }
         out
     }
 
@@ -500,6 +630,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             BindingKind::Function(f) => one(Value::Function(*f)),
             BindingKind::Class(c) => one(Value::Class(*c)),
             BindingKind::SubmissionFile => one(Value::LocalStr),
+            BindingKind::Select { value, scope, path } => self.select(value, *scope, path, depth),
+            BindingKind::Augmented => Vec::new(),
             BindingKind::Unknown(_) => one(Value::Unknown),
         }
     }
@@ -509,29 +641,34 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Value::Lib(p) => one(Value::Lib(format!("{p}.{attr}"))),
             Value::Class(c) => self.class_attribute(*c, attr, depth, &mut Vec::new()),
             Value::Instance(c) => {
-                let mut stored = Vec::new();
-                // `self.attr = ...` in an unrelated class cannot set this
-                // instance's attribute; a store on any other receiver can.
-                let family = self.class_family(*c);
-                let keys = family.iter().map(|k| Some(*k)).chain([None]);
-                for key in keys {
-                    let Some(indices) = self.stores.get(&(key, attr)) else {
-                        continue;
-                    };
-                    for &i in indices {
-                        let s = &self.model.attribute_stores[attr][i];
-                        if self.guards_hold_at(&s.binding.guards, depth) {
-                            stored.extend(self.binding_values(&s.binding.kind, depth + 1));
-                        }
+                // `self.pos = self.pos + 1`: a read back into itself adds
+                // nothing new (and is not remembered: see `cycle`).
+                if !self
+                    .active_attributes
+                    .borrow_mut()
+                    .insert((*c, attr.to_string()))
+                {
+                    self.cycle.set(true);
+                    return Vec::new();
+                }
+                let out = self.instance_attribute(*c, attr, depth);
+                self.active_attributes
+                    .borrow_mut()
+                    .remove(&(*c, attr.to_string()));
+                out
+            }
+            // A function's own attributes: what the file stores on
+            // receivers other than `self` under that name.
+            Value::Function(_) => {
+                let mut out = Vec::new();
+                for &i in self.stores.get(&(None, attr)).into_iter().flatten() {
+                    let s = &self.model.attribute_stores[attr][i];
+                    if self.guards_hold_at(&s.binding.guards, depth) {
+                        out.extend(self.binding_values(&s.binding.kind, depth + 1));
                     }
                 }
-                let mut out = self.class_attribute(*c, attr, depth, &mut Vec::new());
-                // What the file stores under that name (on any object: an
-                // over-approximation) is what the attribute holds; only an
-                // attribute the file never stores is left to library bases.
-                if !stored.is_empty() {
-                    out.retain(|v| *v != Value::Unknown);
-                    out.extend(stored);
+                if out.is_empty() {
+                    out.push(Value::Unknown);
                 }
                 out
             }
@@ -543,9 +680,59 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
     }
 
+    /// An attribute read from an instance of a class of model.py.
+    fn instance_attribute(&self, c: ClassId, attr: &str, depth: usize) -> Values {
+        let mut stored = Vec::new();
+        // `self.attr = ...` in an unrelated class cannot set this
+        // instance's attribute; a store on any other receiver can.
+        let family = self.class_family(c);
+        let keys = family.iter().map(|k| Some(*k)).chain([None]);
+        for key in keys {
+            let Some(indices) = self.stores.get(&(key, attr)) else {
+                continue;
+            };
+            for &i in indices {
+                let s = &self.model.attribute_stores[attr][i];
+                if self.guards_hold_at(&s.binding.guards, depth) {
+                    stored.extend(self.binding_values(&s.binding.kind, depth + 1));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for v in self.class_attribute(c, attr, depth, &mut Vec::new()) {
+            match v {
+                // A property: reading it calls it.
+                Value::Function(f) if self.is_property(f) => {
+                    for (e, s) in &self.model.functions[f].returns {
+                        out.extend(self.eval_in(e, *s, depth + 1));
+                    }
+                    if self.model.functions[f].returns.is_empty() {
+                        out.push(Value::None);
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+        // What the file stores under that name (on any object: an
+        // over-approximation) is what the attribute holds; only an
+        // attribute the file never stores is left to library bases.
+        if !stored.is_empty() {
+            out.retain(|v| *v != Value::Unknown);
+            out.extend(stored);
+        }
+        out
+    }
+
+    /// Whether a method is a property (reading the attribute calls it).
+    pub fn is_property(&self, func: FuncId) -> bool {
+        ["builtins.property", "functools.cached_property"]
+            .iter()
+            .any(|d| self.has_decorator(func, d))
+    }
+
     /// A class of model.py with every file class above or below it: the
     /// classes whose methods' `self` may be an instance of it.
-    fn class_family(&self, class: ClassId) -> Vec<ClassId> {
+    pub fn class_family(&self, class: ClassId) -> Vec<ClassId> {
         if let Some(f) = self.families.borrow().get(&class) {
             return f.clone();
         }
@@ -684,28 +871,23 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 return derived;
             }
         }
-        // `mapping.get("key", default)` of a mapping gasguard can read.
+        // What comes out of a container gasguard follows (`d.get("k")`,
+        // `l.pop()`, `d.values()`).
         if let Expr::Attribute(a) = c.func.as_ref()
-            && a.attr.as_str() == "get"
-            && let Some(Expr::StringLiteral(k)) = c.arguments.args.first()
+            && matches!(
+                a.attr.as_str(),
+                "get" | "pop" | "setdefault" | "keys" | "values" | "items" | "copy"
+            )
         {
             let receiver = self.eval_in(&a.value, scope, depth + 1);
-            if receiver
-                .iter()
-                .all(|v| matches!(v, Value::Dict(..) | Value::ConfigKwargs))
-            {
-                let mut out = Vec::new();
-                for v in &receiver {
-                    match self.entry(v, k.value.to_str()) {
-                        Entry::Found(vals) => out.extend(vals),
-                        Entry::Absent => match c.arguments.args.get(1) {
-                            Some(d) => out.extend(self.eval_in(d, scope, depth + 1)),
-                            None => out.push(Value::None),
-                        },
-                        Entry::Unknown => out.push(Value::Unknown),
-                    }
-                }
-                return out;
+            let containers = receiver.iter().any(|v| {
+                matches!(
+                    v,
+                    Value::Dict(..) | Value::ConfigKwargs | Value::Seq(..) | Value::Items(_)
+                )
+            });
+            if containers {
+                return self.container_method(a.attr.as_str(), c, &receiver, scope, depth);
             }
         }
         let mut out = Vec::new();
@@ -743,6 +925,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         });
                     }
                 }
+                Value::Builtin(b) if CONTAINER_BUILTINS.contains(&b.as_str()) => {
+                    out.extend(self.container_builtin(&b, c, scope, depth))
+                }
                 Value::Builtin(b) if b == "str" => {
                     let local = self.first_arg_local(c, scope, depth);
                     out.push(if local {
@@ -754,6 +939,131 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         }
                     });
                 }
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    /// What `list(x)`, `enumerate(x)`, `next(it)`... give: containers
+    /// holding (or the elements of) what their arguments hold.
+    fn container_builtin(
+        &self,
+        name: &str,
+        c: &'a ast::ExprCall,
+        scope: ScopeId,
+        depth: usize,
+    ) -> Values {
+        let args = &c.arguments.args;
+        if !c.arguments.keywords.is_empty() && !matches!(name, "sorted" | "min" | "max") {
+            return one(Value::Unknown);
+        }
+        if args.iter().any(|a| matches!(a, Expr::Starred(_))) {
+            return one(Value::Unknown);
+        }
+        let elements = |e: &'a Expr| -> Values {
+            let mut out = Vec::new();
+            for v in self.eval_in(e, scope, depth + 1) {
+                out.extend(self.iterate(&v, depth + 1));
+            }
+            normalize(out)
+        };
+        let items = |v: Values| Value::Items(Box::new(v));
+        match (name, &args[..]) {
+            ("list" | "tuple" | "set" | "frozenset" | "sorted" | "reversed" | "iter", []) => {
+                one(items(Vec::new()))
+            }
+            ("list" | "tuple" | "set" | "frozenset" | "sorted" | "reversed" | "iter", [x]) => {
+                one(items(elements(x)))
+            }
+            ("min" | "max", [x]) => elements(x),
+            ("min" | "max", xs) => xs
+                .iter()
+                .flat_map(|x| self.eval_in(x, scope, depth + 1))
+                .collect(),
+            ("next", [x]) => elements(x),
+            ("next", [x, d]) => {
+                let mut out = elements(x);
+                out.extend(self.eval_in(d, scope, depth + 1));
+                out
+            }
+            // (index, element) pairs: a number, and what the element may be.
+            ("enumerate", [x]) | ("enumerate", [x, _]) => {
+                let mut pair = elements(x);
+                pair.push(Value::Float);
+                one(items(vec![items(normalize(pair))]))
+            }
+            ("zip", xs) => {
+                let mut tuple = Vec::new();
+                for x in xs {
+                    tuple.extend(elements(x));
+                }
+                one(items(vec![items(normalize(tuple))]))
+            }
+            // Any other use: over-approximated by everything the arguments
+            // hold.
+            (_, xs) => {
+                let mut out = one(Value::Unknown);
+                for x in xs {
+                    out.extend(elements(x));
+                }
+                out
+            }
+        }
+    }
+
+    /// The result of a reading method of containers gasguard follows.
+    fn container_method(
+        &self,
+        method: &str,
+        c: &'a ast::ExprCall,
+        receiver: &Values,
+        scope: ScopeId,
+        depth: usize,
+    ) -> Values {
+        let args = &c.arguments.args;
+        let key = match args.first() {
+            Some(Expr::StringLiteral(k)) => Some(k.value.to_str()),
+            _ => None,
+        };
+        let default = || match args.get(1) {
+            Some(d) => self.eval_in(d, scope, depth + 1),
+            None => one(Value::None),
+        };
+        let mut out = Vec::new();
+        for v in receiver {
+            let mapping = matches!(v, Value::Dict(..) | Value::ConfigKwargs);
+            match method {
+                "get" | "pop" | "setdefault" if mapping => match key {
+                    Some(k) => match self.entry(v, k) {
+                        Entry::Found(vals) => out.extend(vals),
+                        Entry::Maybe(vals) => {
+                            out.extend(vals);
+                            out.extend(default());
+                        }
+                        Entry::Absent => out.extend(default()),
+                        Entry::Unknown => out.push(Value::Unknown),
+                    },
+                    None => {
+                        out.extend(self.values_of(v, depth + 1));
+                        out.extend(default());
+                    }
+                },
+                "pop" => out.extend(self.iterate(v, depth + 1)),
+                "keys" if mapping => out.push(Value::Items(Box::new(normalize(
+                    self.iterate(v, depth + 1),
+                )))),
+                "values" if mapping => out.push(Value::Items(Box::new(normalize(
+                    self.values_of(v, depth + 1),
+                )))),
+                "items" if mapping => {
+                    let pair = Value::Items(Box::new(self.contents(v, depth + 1)));
+                    out.push(Value::Items(Box::new(vec![pair])));
+                }
+                "copy" => out.push(Value::Items(Box::new(self.contents(v, depth + 1)))),
+                // Not a container: a library object's method (judged where
+                // it is called), or an AttributeError.
+                // Not a method of this container: an AttributeError.
                 _ => out.push(Value::Unknown),
             }
         }
@@ -845,16 +1155,48 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn subscript(&self, s: &'a ast::ExprSubscript, scope: ScopeId, depth: usize) -> Values {
-        let Expr::StringLiteral(k) = s.slice.as_ref() else {
-            return one(Value::Unknown);
+        let int_index = |e: &Expr| match e {
+            Expr::NumberLiteral(n) => match &n.value {
+                ast::Number::Int(i) => i.as_i64(),
+                _ => None,
+            },
+            Expr::UnaryOp(u) if u.op == ast::UnaryOp::USub => match u.operand.as_ref() {
+                Expr::NumberLiteral(n) => match &n.value {
+                    ast::Number::Int(i) => i.as_i64().map(|i| -i),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
         };
-        let key = k.value.to_str();
         let mut out = Vec::new();
         for v in self.eval_in(&s.value, scope, depth + 1) {
-            out.extend(match self.entry(&v, key) {
-                Entry::Found(vals) => vals,
-                Entry::Absent | Entry::Unknown => one(Value::Unknown),
-            });
+            let container = matches!(
+                v,
+                Value::Seq(..) | Value::Items(_) | Value::Dict(..) | Value::ConfigKwargs
+            );
+            match s.slice.as_ref() {
+                Expr::StringLiteral(k) => out.extend(match self.entry(&v, k.value.to_str()) {
+                    Entry::Found(vals) => vals,
+                    // Or a KeyError: no value.
+                    Entry::Maybe(vals) => vals,
+                    Entry::Absent | Entry::Unknown => one(Value::Unknown),
+                }),
+                // A slice of a sequence: a new list of some of its elements.
+                Expr::Slice(_) if container => out.push(Value::Items(Box::new(normalize(
+                    self.iterate(&v, depth + 1),
+                )))),
+                e if container => match int_index(e) {
+                    Some(i) => out.extend(self.index(&v, i, depth + 1)),
+                    // An index or key gasguard cannot pin down: any element
+                    // (or the KeyError of none).
+                    None => {
+                        out.extend(self.values_of(&v, depth + 1));
+                        out.push(Value::Unknown);
+                    }
+                },
+                _ => out.push(Value::Unknown),
+            }
         }
         out
     }
@@ -868,72 +1210,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             // An empty mapping (a `**kwargs` that received nothing).
             Value::Dict(u32::MAX, _) => Entry::Absent,
-            // A dict changed in place anywhere may hold anything.
-            Value::Dict(start, _) if self.mutated_dicts().contains(start) => Entry::Unknown,
-            Value::Dict(start, scope) => {
-                let source = self.dicts.borrow().get(start).copied();
-                match source {
-                    Some(DictSource::Literal(d)) => {
-                        if let Some(e) = dict_value(d, key) {
-                            Entry::Found(self.eval_in(e, *scope, 1))
-                        } else if d
-                            .items
-                            .iter()
-                            .all(|i| matches!(i.key, Some(Expr::StringLiteral(_))))
-                        {
-                            Entry::Absent
-                        } else {
-                            Entry::Unknown
-                        }
-                    }
-                    Some(DictSource::Call(c)) => {
-                        let named = c
-                            .arguments
-                            .keywords
-                            .iter()
-                            .rev()
-                            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == key));
-                        match named {
-                            Some(k) => Entry::Found(self.eval_in(&k.value, *scope, 1)),
-                            None if c.arguments.args.is_empty()
-                                && c.arguments.keywords.iter().all(|k| k.arg.is_some()) =>
-                            {
-                                Entry::Absent
-                            }
-                            None => Entry::Unknown,
-                        }
-                    }
-                    None => Entry::Unknown,
-                }
-            }
+            Value::Dict(start, scope) => self.dict_entry(*start, *scope, key),
+            // An untracked container: any of what it holds.
+            Value::Items(items) => Entry::Maybe(items.to_vec()),
             _ => Entry::Unknown,
         }
-    }
-
-    /// The dicts (by start offset) that some statement may change in place.
-    fn mutated_dicts(&self) -> std::cell::Ref<'_, HashSet<u32>> {
-        if !self.mutations_known.get() {
-            if self.computing_mutations.replace(true) {
-                // Asked while working it out: every dict counts as changed,
-                // and the evaluation is cut short (fail closed).
-                self.truncated.set(true);
-                let all: HashSet<u32> = self.dicts.borrow().keys().copied().collect();
-                *self.mutated.borrow_mut() = all;
-                return self.mutated.borrow();
-            }
-            let mut set = HashSet::new();
-            for (e, scope) in &self.model.mutated {
-                for v in self.eval_in(e, *scope, 0) {
-                    if let Value::Dict(start, _) = v {
-                        set.insert(start);
-                    }
-                }
-            }
-            self.computing_mutations.set(false);
-            *self.mutated.borrow_mut() = set;
-            self.mutations_known.set(true);
-        }
-        self.mutated.borrow()
     }
 
     /// What `load_model`'s `**kwargs` receives: the `model:` keys that no
@@ -957,14 +1238,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
-}
-
-/// The value of key `k` in a dict literal (the last one wins).
-fn dict_value<'a>(d: &'a ast::ExprDict, k: &str) -> Option<&'a Expr> {
-    d.items.iter().rev().find_map(|i| match &i.key {
-        Some(Expr::StringLiteral(s)) if s.value.to_str() == k => Some(&i.value),
-        _ => None,
-    })
 }
 
 fn from_json(v: &serde_json::Value) -> Value {

@@ -16,7 +16,7 @@ use crate::config::ConfigFacts;
 use crate::diagnostic::{Diagnostic, MAX_REPEATS, Severity};
 use crate::policy::Policy;
 use crate::python::semantic::{
-    MODULE_SCOPE, NODE_CLASS, NODE_COMPREHENSION, NODE_FUNCTION, NODE_LAMBDA, ScopeId,
+    Added, MODULE_SCOPE, NODE_CLASS, NODE_COMPREHENSION, NODE_FUNCTION, NODE_LAMBDA, ScopeId,
     SemanticModel,
 };
 use crate::python::values::{Interpreter, Value, Values};
@@ -65,6 +65,27 @@ const PUBLISHED_RULES: &[&str] = &["P101", "P102", "P103", "P104"];
 pub(crate) fn span(r: impl Ranged) -> Range<usize> {
     let r = r.range();
     usize::from(r.start())..usize::from(r.end())
+}
+
+/// Containers a value may hold, followed this deep before P111.
+const MAX_CONTAINERS: usize = 256;
+
+/// A literal: what it is is plain, and it holds nothing that can escape.
+fn is_literal(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::StringLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::FString(_)
+            | Expr::EllipsisLiteral(_)
+    )
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Seq(..) | Value::Dict(..) | Value::Items(_))
 }
 
 /// The library paths among values (`builtins.X` for builtins).
@@ -198,42 +219,82 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             Expr::Starred(s) => &*s.value,
             other => other,
         };
-        if matches!(
-            expr,
-            Expr::StringLiteral(_)
-                | Expr::NumberLiteral(_)
-                | Expr::BooleanLiteral(_)
-                | Expr::NoneLiteral(_)
-                | Expr::BytesLiteral(_)
-                | Expr::FString(_)
-                | Expr::EllipsisLiteral(_)
-        ) {
+        if is_literal(expr) {
             return;
         }
         let values = self.resolve(expr, span(expr));
-        self.check_escaping_value(expr, &values);
+        if !self.check_escaping_value(expr, &values, false) {
+            self.check_contents(expr, &values);
+        }
     }
 
-    fn check_escaping_value(&mut self, expr: &Expr, values: &Values) {
+    /// P112 for what the containers among `values` hold (nested ones
+    /// included), where `expr`, a container, is used in a way gasguard
+    /// does not follow.
+    fn check_contents(&mut self, expr: &Expr, values: &Values) {
+        if !values.iter().any(is_container) {
+            return;
+        }
+        let mut held: Values = Vec::new();
+        let mut seen: HashSet<Value> = HashSet::new();
+        let mut queue: Vec<Value> = values.iter().filter(|v| is_container(v)).cloned().collect();
+        while let Some(c) = queue.pop() {
+            if !seen.insert(c.clone()) {
+                continue;
+            }
+            if seen.len() > MAX_CONTAINERS {
+                self.report(
+                    Diagnostic::new(
+                        &rules::UNRESOLVABLE_NAME,
+                        "containers nest more deeply than gasguard follows",
+                    )
+                    .help("keep modules and library functions out of containers"),
+                    span(expr),
+                );
+                return;
+            }
+            self.interp.begin();
+            let inside = self.interp.contents(&c, 0);
+            self.eval_steps += self.interp.steps.get();
+            for v in inside {
+                if is_container(&v) {
+                    queue.push(v.clone());
+                }
+                held.push(v);
+            }
+        }
+        self.check_escaping_value(expr, &held, true);
+    }
+
+    /// Reports P112 for the first value that must not escape; says
+    /// whether it did.
+    fn check_escaping_value(&mut self, expr: &Expr, values: &Values, held: bool) -> bool {
         let r = span(expr);
         let shown = dotted(expr);
+        // Said of a container: what it holds escapes with it.
+        let holds = if held { "holds a value that " } else { "" };
         if values.iter().any(|v| matches!(v, Value::Path)) {
             self.report(
-                Diagnostic::new(&rules::MODULE_AS_VALUE, "a path gasguard cannot place inside the submission is passed on where its later use cannot be followed")
+                Diagnostic::new(&rules::MODULE_AS_VALUE, format!("{}a path gasguard cannot place inside the submission is passed on where its later use cannot be followed", if held { "a container holding " } else { "" }))
                     .help("build paths from `weights_path` or `__file__`, and use them where they are made"),
                 r.clone(),
             );
-            return;
+            return true;
         }
         for p in paths(values) {
             if is_module_path(&p) {
                 let shown = shown.clone().unwrap_or_else(|| p.clone());
+                let what = if held {
+                    format!("`{shown}` holds the module `{p}` and is used")
+                } else {
+                    format!("the module `{p}` (`{shown}`) is used")
+                };
                 self.report(
-                    Diagnostic::new(&rules::MODULE_AS_VALUE, format!("the module `{p}` (`{shown}`) is used as a value, where gasguard cannot follow what is reached through it"))
+                    Diagnostic::new(&rules::MODULE_AS_VALUE, format!("{what} as a value, where gasguard cannot follow what is reached through it"))
                         .help("use the module's attributes directly (`torch.nn.Linear`) or give it a name (`nn = torch.nn`)"),
                     r,
                 );
-                return;
+                return true;
             }
             // An API judged by its arguments, or an object that carries a
             // policy API (`transformers.AutoConfig` carries
@@ -249,13 +310,18 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             if conditional {
                 let shown = shown.clone().unwrap_or_else(|| p.clone());
                 self.report(
-                    Diagnostic::new(&rules::MODULE_AS_VALUE, format!("`{p}` (`{shown}`) is passed on as a value: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see"))
+                    Diagnostic::new(&rules::MODULE_AS_VALUE, if held {
+                        format!("`{shown}` {holds}is `{p}` and is passed on: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see")
+                    } else {
+                        format!("`{p}` (`{shown}`) is passed on as a value: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see")
+                    })
                         .help("call it directly where you need it"),
                     r,
                 );
-                return;
+                return true;
             }
         }
+        false
     }
 
     /// P113 for an assignment to, or deletion of, a library attribute.
@@ -349,10 +415,16 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         let Some(first) = generators.first() else {
             return;
         };
+        if !binds_names_only(&first.target) {
+            self.check_escape(&first.iter);
+        }
         self.visit_expr(&first.iter);
         let saved = self.enter(node.range().start(), NODE_COMPREHENSION);
         for (i, g) in generators.iter().enumerate() {
             if i > 0 {
+                if !binds_names_only(&g.target) {
+                    self.check_escape(&g.iter);
+                }
                 self.visit_expr(&g.iter);
             }
             self.visit_expr(&g.target);
@@ -360,8 +432,8 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 self.visit_expr(c);
             }
         }
+        // The result holds what the elements may be (followed).
         for e in elts {
-            self.check_escape(e);
             self.visit_expr(e);
         }
         self.scope = saved;
@@ -423,9 +495,13 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
             }
             Stmt::Assign(a) => {
-                // Names (and pairwise tuple targets) are followed; a store
-                // into an object or a container is not.
-                let followed = a.targets.iter().all(|t| pairwise_names(t, &a.value));
+                // Names, unpackings into names, stores into containers and
+                // into the file's own objects are followed; any other store
+                // is not.
+                let mut followed = true;
+                for t in &a.targets {
+                    followed &= self.target_follows(t, &a.value);
+                }
                 if !followed {
                     self.check_escape(&a.value);
                 } else if a
@@ -449,11 +525,23 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::AugAssign(a) => {
-                self.check_escape(&a.value);
+                // `l += x` on a tracked list is recorded as an addition.
+                let extends = matches!(a.target.as_ref(), Expr::Name(_))
+                    && matches!(a.op, ast::Operator::Add | ast::Operator::BitOr)
+                    && self.only_tracked(&a.target);
+                if !extends {
+                    self.check_escape(&a.value);
+                }
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::For(f) => {
-                self.check_escape(&f.iter);
+                // Iterated into names, the elements are followed.
+                if binds_names_only(&f.target) {
+                    let values = self.resolve(&f.iter, span(&*f.iter));
+                    self.check_escaping_value(&f.iter, &values, false);
+                } else {
+                    self.check_escape(&f.iter);
+                }
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::With(w) => {
@@ -463,7 +551,15 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::Match(m) => {
-                self.check_escape(&m.subject);
+                // Captures are bound to the parts of the subject they match,
+                // except under a class pattern's positional sub-patterns.
+                if !m.cases.iter().all(|c| pattern_followed(&c.pattern)) {
+                    self.check_escape(&m.subject);
+                } else if m.cases.iter().any(|c| reads_attributes(&c.pattern)) {
+                    // `case list(pop=p)` takes a container's method.
+                    let values = self.resolve(&m.subject, span(&*m.subject));
+                    self.check_contents(&m.subject, &values);
+                }
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::FunctionDef(f) => {
@@ -529,10 +625,13 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // Returns are followed into the calls of a function whose
                 // every call gasguard sees.
                 if let Some(v) = &r.value {
-                    let followed = self.model.scopes[self.scope]
-                        .func
-                        .is_some_and(|f| self.interp.follows_returns(f));
-                    if !followed {
+                    let func = self.model.scopes[self.scope].func;
+                    let followed = func.is_some_and(|f| self.interp.follows_returns(f));
+                    if func.is_some_and(|f| self.interp.is_property(f)) {
+                        // Read as an attribute of the file's objects, like
+                        // a stored attribute (`store_follows`).
+                        self.check_stored_value(v);
+                    } else if !followed {
                         self.check_escape(v);
                     }
                 }
@@ -618,31 +717,24 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 for path in paths(&values) {
                     self.check_path(&path, span(expr));
                 }
+                if !crate::python::values::FOLLOWED_METHODS.contains(&attr) {
+                    self.check_container_use(&a.value);
+                }
                 // The base is checked link by link; as a chain's base a
                 // module is not an escaping value.
                 self.visit_expr(&a.value);
             }
-            Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
-                let elts: &[Expr] = match expr {
-                    Expr::List(l) => &l.elts,
-                    Expr::Tuple(t) => &t.elts,
-                    Expr::Set(s) => &s.elts,
-                    _ => &[],
-                };
-                if !self.pairwise.contains(&(span(expr).start, span(expr).end)) {
-                    for e in elts {
-                        self.check_escape(e);
-                    }
+            // A container literal's elements are followed (`containers.rs`);
+            // the container is judged by what it holds wherever it is used
+            // in a way gasguard does not follow.
+            Expr::BinOp(b) => {
+                for operand in [&*b.left, &*b.right] {
+                    self.check_container_use(operand);
                 }
                 visitor::walk_expr(self, expr);
             }
-            Expr::Dict(d) => {
-                for item in &d.items {
-                    if let Some(k) = &item.key {
-                        self.check_escape(k);
-                    }
-                    self.check_escape(&item.value);
-                }
+            Expr::UnaryOp(u) => {
+                self.check_container_use(&u.operand);
                 visitor::walk_expr(self, expr);
             }
             Expr::Yield(y) => {
@@ -669,7 +761,15 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let introspection = callees
                     .iter()
                     .any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(&b.as_str())));
-                let followed = self.interp.follows_arguments(&callees);
+                // `list(x)`, `next(it)`, `enumerate(x)`: followed into
+                // their results (a `key=` function would take the elements).
+                let container_builtin = !callees.is_empty()
+                    && c.arguments.keywords.is_empty()
+                    && !c.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+                    && callees.iter().all(|v| matches!(v, Value::Builtin(b) if crate::python::values::CONTAINER_BUILTINS.contains(&b.as_str())));
+                let followed = self.interp.follows_arguments(&callees)
+                    || self.records_addition(c)
+                    || container_builtin;
                 if introspection {
                     // `isinstance(x, (A, B))`: the tuple is only looked at.
                     for arg in c.arguments.args.iter() {
@@ -681,13 +781,15 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         }
                     }
                 }
+                // `*xs` and `**mapping` into the file's own functions are
+                // followed into the parameters (`closed_world.rs`).
                 for arg in c.arguments.args.iter() {
-                    if !(introspection || followed && !matches!(arg, Expr::Starred(_))) {
+                    if !(introspection || followed) {
                         self.check_escape(arg);
                     }
                 }
                 for k in &c.arguments.keywords {
-                    if !(followed && k.arg.is_some()) {
+                    if !followed {
                         self.check_escape(&k.value);
                     }
                 }
@@ -728,7 +830,110 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
     }
 }
 
-impl Analyzer<'_, '_> {
+impl<'a> Analyzer<'_, 'a> {
+    /// P112 for what a container holds, where `expr` may be a container
+    /// used in a way gasguard does not follow (an operator, a method).
+    fn check_container_use(&mut self, expr: &'a Expr) {
+        if is_literal(expr) {
+            return;
+        }
+        self.interp.begin();
+        let values = self.interp.eval(expr, self.scope);
+        self.eval_steps += self.interp.steps.get();
+        self.check_contents(expr, &values);
+    }
+
+    /// Whether `c` is `x.append(v)` (or another change in place whose
+    /// additions `containers.rs` records) on containers gasguard tracks:
+    /// its arguments then stay followed.
+    fn records_addition(&mut self, c: &'a ast::ExprCall) -> bool {
+        let Expr::Attribute(a) = c.func.as_ref() else {
+            return false;
+        };
+        let recorded = self.model.mutated.iter().any(|m| {
+            std::ptr::eq(m.receiver, &*a.value)
+                && matches!(m.added, Added::Value { .. } | Added::Elements(_))
+        });
+        recorded && self.only_tracked(&a.value)
+    }
+
+    /// Whether assigning `value` to `target` is followed: names (unpacked
+    /// or pairwise), stores into containers gasguard tracks, and plain
+    /// attributes of the file's own objects (see `store_follows`).
+    fn target_follows(&mut self, target: &'a Expr, value: &'a Expr) -> bool {
+        match (target, value) {
+            (Expr::Name(_), _) => true,
+            (Expr::Subscript(s), _) => self.only_tracked(&s.value),
+            (Expr::Attribute(a), _) => {
+                let follows = self.store_follows(a);
+                if follows {
+                    self.check_stored_value(value);
+                }
+                follows
+            }
+            (Expr::Tuple(_) | Expr::List(_), Expr::Tuple(_) | Expr::List(_))
+                if pairwise_shapes(target, value) =>
+            {
+                let (ts, vs) = (elements(target), elements(value));
+                let mut all = true;
+                for (t, v) in ts.iter().zip(vs) {
+                    all &= self.target_follows(t, v);
+                }
+                all
+            }
+            (Expr::Tuple(_) | Expr::List(_), _) => binds_names_only(target),
+            _ => false,
+        }
+    }
+
+    /// Whether a store `x.attr = v` is followed: `x` may only be an
+    /// instance or a function of model.py, and no class of the file
+    /// defines `attr` (a property's setter or a descriptor would take the
+    /// value somewhere else). Reads of the attribute then take every value
+    /// the file stores under that name.
+    fn store_follows(&mut self, a: &'a ast::ExprAttribute) -> bool {
+        let attr = a.attr.as_str();
+        if attr.starts_with("__") {
+            return false;
+        }
+        self.interp.begin();
+        let receiver = self.interp.eval(&a.value, self.scope);
+        self.eval_steps += self.interp.steps.get();
+        let mut follows = !receiver.is_empty();
+        for v in &receiver {
+            follows &= match v {
+                Value::Instance(c) => self.interp.class_family(*c).iter().all(|k| {
+                    let scope = self.model.classes[*k].scope;
+                    !self.model.scopes[scope].bindings.contains_key(attr)
+                }),
+                Value::Function(_) => true,
+                _ => false,
+            };
+        }
+        follows
+    }
+
+    /// What a followed attribute store may keep: libraries read the file's
+    /// objects' attributes only by their own names, so a module is fine
+    /// there, but not an API judged by its arguments nor a path outside
+    /// the submission (nn.Module hooks call what they find).
+    fn check_stored_value(&mut self, value: &'a Expr) {
+        let values = self.resolve(value, span(value));
+        let kept: Values = values
+            .into_iter()
+            .filter(|v| !matches!(v, Value::Lib(p) if is_module_path(p)))
+            .collect();
+        self.check_escaping_value(value, &kept, false);
+    }
+
+    /// Whether `expr` may only be containers whose changes are recorded.
+    fn only_tracked(&mut self, expr: &'a Expr) -> bool {
+        self.interp.begin();
+        let values = self.interp.eval(expr, self.scope);
+        self.eval_steps += self.interp.steps.get();
+        !values.is_empty() && values.iter().all(Interpreter::is_tracked)
+    }
+
     /// `__match_args__` names the attributes a positional class pattern
     /// reads: each must be a literal attribute name that may be read.
     fn check_match_args(&mut self, value: &Expr) {
@@ -753,24 +958,69 @@ impl Analyzer<'_, '_> {
     }
 }
 
-/// Whether assigning `value` to `target` binds only names gasguard follows:
-/// a name, or a tuple/list of them unpacked pairwise from a literal.
-fn pairwise_names(target: &Expr, value: &Expr) -> bool {
-    match (target, value) {
-        (Expr::Name(_), _) => true,
-        (Expr::Tuple(_) | Expr::List(_), Expr::Tuple(_) | Expr::List(_)) => {
-            let (ts, vs): (&[Expr], &[Expr]) = match (target, value) {
-                (Expr::Tuple(t), Expr::Tuple(v)) => (&t.elts, &v.elts),
-                (Expr::Tuple(t), Expr::List(v)) => (&t.elts, &v.elts),
-                (Expr::List(t), Expr::Tuple(v)) => (&t.elts, &v.elts),
-                (Expr::List(t), Expr::List(v)) => (&t.elts, &v.elts),
-                _ => return false,
-            };
-            ts.len() == vs.len()
-                && !ts.iter().chain(vs).any(|e| matches!(e, Expr::Starred(_)))
-                && ts.iter().zip(vs).all(|(t, v)| pairwise_names(t, v))
+/// Whether every capture of a pattern is bound to the part of the subject
+/// it matches (the scope model follows all but class patterns' positional
+/// sub-patterns, which read the attributes `__match_args__` names).
+fn pattern_followed(p: &Pattern) -> bool {
+    match p {
+        Pattern::MatchValue(_) | Pattern::MatchSingleton(_) | Pattern::MatchStar(_) => true,
+        Pattern::MatchSequence(s) => s.patterns.iter().all(pattern_followed),
+        Pattern::MatchMapping(m) => {
+            m.keys.iter().all(|k| matches!(k, Expr::StringLiteral(_)))
+                && m.patterns.iter().all(pattern_followed)
         }
+        Pattern::MatchClass(c) => {
+            c.arguments.patterns.is_empty()
+                && c.arguments
+                    .keywords
+                    .iter()
+                    .all(|k| pattern_followed(&k.pattern))
+        }
+        Pattern::MatchAs(a) => a.pattern.as_deref().is_none_or(pattern_followed),
+        Pattern::MatchOr(o) => o.patterns.iter().all(pattern_followed),
+    }
+}
+
+/// Whether a pattern reads attributes of the subject (class patterns'
+/// keywords).
+fn reads_attributes(p: &Pattern) -> bool {
+    match p {
+        Pattern::MatchValue(_) | Pattern::MatchSingleton(_) | Pattern::MatchStar(_) => false,
+        Pattern::MatchSequence(s) => s.patterns.iter().any(reads_attributes),
+        Pattern::MatchMapping(m) => m.patterns.iter().any(reads_attributes),
+        Pattern::MatchClass(c) => {
+            !c.arguments.keywords.is_empty() || c.arguments.patterns.iter().any(reads_attributes)
+        }
+        Pattern::MatchAs(a) => a.pattern.as_deref().is_some_and(reads_attributes),
+        Pattern::MatchOr(o) => o.patterns.iter().any(reads_attributes),
+    }
+}
+
+/// Whether a target binds names only (unpacked ones included), which the
+/// scope model follows into the value's elements.
+fn binds_names_only(target: &Expr) -> bool {
+    match target {
+        Expr::Name(_) => true,
+        Expr::Starred(s) => binds_names_only(&s.value),
+        Expr::Tuple(t) => t.elts.iter().all(binds_names_only),
+        Expr::List(l) => l.elts.iter().all(binds_names_only),
         _ => false,
+    }
+}
+
+/// Whether `target` and `value` are tuples/lists of the same length with
+/// no starred element (unpacked pairwise).
+fn pairwise_shapes(target: &Expr, value: &Expr) -> bool {
+    let (ts, vs) = (elements(target), elements(value));
+    ts.len() == vs.len() && !ts.iter().chain(vs).any(|e| matches!(e, Expr::Starred(_)))
+}
+
+/// A tuple or list literal's elements.
+fn elements(e: &Expr) -> &[Expr] {
+    match e {
+        Expr::Tuple(t) => &t.elts,
+        Expr::List(l) => &l.elts,
+        _ => &[],
     }
 }
 

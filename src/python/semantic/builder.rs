@@ -196,10 +196,23 @@ impl<'a> Builder<'a> {
             }
             Stmt::AugAssign(a) => {
                 self.expr(&a.value);
-                if let Expr::Name(n) = a.target.as_ref() {
-                    self.reference(n.id.as_str(), false);
+                match a.target.as_ref() {
+                    Expr::Name(n) if matches!(a.op, ast::Operator::Add | ast::Operator::BitOr) => {
+                        self.reference(n.id.as_str(), false);
+                        // A list or dict is extended in place.
+                        self.model.mutated.push(Mutation {
+                            receiver: &a.target,
+                            scope: self.current,
+                            added: Added::Elements(&a.value),
+                        });
+                        self.bind(n.id.as_str(), BindingKind::Augmented, n.range());
+                    }
+                    Expr::Name(n) => {
+                        self.reference(n.id.as_str(), false);
+                        self.bind_target(&a.target, None, "an augmented assignment");
+                    }
+                    _ => self.bind_target(&a.target, None, "an augmented assignment"),
                 }
-                self.bind_target(&a.target, None, "an augmented assignment");
             }
             Stmt::AnnAssign(a) => {
                 self.expr(&a.annotation);
@@ -217,7 +230,8 @@ impl<'a> Builder<'a> {
             }
             Stmt::For(f) => {
                 self.expr(&f.iter);
-                self.bind_target(&f.target, None, "a loop variable");
+                let scope = self.current;
+                self.bind_selected(&f.target, &f.iter, scope, vec![Step::Iterate]);
                 self.stmts(&f.body);
                 self.stmts(&f.orelse);
             }
@@ -266,8 +280,13 @@ impl<'a> Builder<'a> {
             }
             Stmt::Match(m) => {
                 self.expr(&m.subject);
+                let subject = Subject {
+                    value: &m.subject,
+                    scope: self.current,
+                    path: Vec::new(),
+                };
                 for case in &m.cases {
-                    self.pattern(&case.pattern);
+                    self.pattern(&case.pattern, Some(subject.clone()));
                     if let Some(g) = &case.guard {
                         self.expr(g);
                     }
@@ -554,14 +573,39 @@ impl<'a> Builder<'a> {
                             self.bind_target(t, Some(v), unknown);
                         }
                     }
-                    _ => {
-                        for t in elts {
-                            self.bind_target(t, None, "an unpacked value");
+                    _ => match value {
+                        Some(v) => {
+                            let scope = self.current;
+                            self.bind_selected(target, v, scope, Vec::new());
                         }
-                    }
+                        None => {
+                            for t in elts {
+                                self.bind_target(t, None, "an unpacked value");
+                            }
+                        }
+                    },
                 }
             }
             Expr::Starred(s) => self.bind_target(&s.value, None, "an unpacked value"),
+            Expr::Subscript(s) => {
+                let added = match value {
+                    Some(value) => Added::Value {
+                        value,
+                        key: match s.slice.as_ref() {
+                            Expr::StringLiteral(k) => Some(k.value.to_str()),
+                            _ => None,
+                        },
+                    },
+                    None => Added::Unknown,
+                };
+                self.model.mutated.push(Mutation {
+                    receiver: &s.value,
+                    scope: self.current,
+                    added,
+                });
+                self.expr(&s.value);
+                self.expr(&s.slice);
+            }
             Expr::Attribute(a) => {
                 self.expr(&a.value);
                 let binding = Binding {
@@ -593,6 +637,45 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Binds the names in `target` to the parts of `value` (evaluated in
+    /// `scope`) that `path` and each name's position lead to.
+    pub(super) fn bind_selected(
+        &mut self,
+        target: &'a Expr,
+        value: &'a Expr,
+        scope: ScopeId,
+        path: Vec<Step>,
+    ) {
+        match target {
+            Expr::Name(n) => {
+                let kind = BindingKind::Select { value, scope, path };
+                self.bind(n.id.as_str(), kind, n.range());
+            }
+            Expr::Tuple(_) | Expr::List(_) => {
+                let elts = match target {
+                    Expr::Tuple(t) => &t.elts,
+                    Expr::List(l) => &l.elts,
+                    _ => return,
+                };
+                let star = elts.iter().position(|e| matches!(e, Expr::Starred(_)));
+                for (at, t) in elts.iter().enumerate() {
+                    let mut p = path.clone();
+                    p.push(Step::Index {
+                        at,
+                        len: elts.len(),
+                        star,
+                    });
+                    let t = match t {
+                        Expr::Starred(s) => &*s.value,
+                        other => other,
+                    };
+                    self.bind_selected(t, value, scope, p);
+                }
+            }
+            other => self.bind_target(other, None, "an unpacked value"),
+        }
+    }
+
     pub(super) fn reference(&mut self, name: &str, called: bool) {
         self.model.references.push(Reference {
             name: name.to_string(),
@@ -602,53 +685,81 @@ impl<'a> Builder<'a> {
         });
     }
 
-    pub(super) fn pattern(&mut self, p: &'a Pattern) {
+    /// Binds a pattern's captures to the parts of the subject they match
+    /// (`at`: where this pattern sits; `None` once that is not followed).
+    pub(super) fn pattern(&mut self, p: &'a Pattern, at: Option<Subject<'a>>) {
+        let capture = |at: &Option<Subject<'a>>| match at {
+            Some(s) => BindingKind::Select {
+                value: s.value,
+                scope: s.scope,
+                path: s.path.clone(),
+            },
+            None => BindingKind::Unknown("a match capture"),
+        };
         match p {
             Pattern::MatchValue(v) => self.expr(&v.value),
             Pattern::MatchSingleton(_) => {}
-            Pattern::MatchSequence(s) => s.patterns.iter().for_each(|p| self.pattern(p)),
+            Pattern::MatchSequence(s) => {
+                let star = s
+                    .patterns
+                    .iter()
+                    .position(|p| matches!(p, Pattern::MatchStar(_)));
+                for (i, sub) in s.patterns.iter().enumerate() {
+                    let step = Step::Index {
+                        at: i,
+                        len: s.patterns.len(),
+                        star,
+                    };
+                    self.pattern(sub, at.as_ref().map(|a| a.then(step)));
+                }
+            }
             Pattern::MatchMapping(m) => {
                 m.keys.iter().for_each(|k| self.expr(k));
-                m.patterns.iter().for_each(|p| self.pattern(p));
+                for (k, sub) in m.keys.iter().zip(&m.patterns) {
+                    let step = match k {
+                        Expr::StringLiteral(s) => at
+                            .as_ref()
+                            .map(|a| a.then(Step::Key(s.value.to_str().to_string()))),
+                        _ => None,
+                    };
+                    self.pattern(sub, step);
+                }
                 if let Some(r) = &m.rest {
-                    self.bind(
-                        r.as_str(),
-                        BindingKind::Unknown("a match capture"),
-                        r.range(),
-                    );
+                    // The rest of the mapping: taken as the whole of it.
+                    let kind = capture(&at);
+                    self.bind(r.as_str(), kind, r.range());
                 }
             }
             Pattern::MatchClass(c) => {
                 self.expr(&c.cls);
-                c.arguments.patterns.iter().for_each(|p| self.pattern(p));
+                // Positional sub-patterns read the attributes `__match_args__` names.
+                c.arguments
+                    .patterns
+                    .iter()
+                    .for_each(|p| self.pattern(p, None));
                 for k in &c.arguments.keywords {
                     // A keyword pattern reads the attribute.
                     self.reference(k.attr.as_str(), false);
-                    self.pattern(&k.pattern);
+                    let step = Step::Attr(k.attr.to_string());
+                    self.pattern(&k.pattern, at.as_ref().map(|a| a.then(step)));
                 }
             }
             Pattern::MatchStar(s) => {
                 if let Some(n) = &s.name {
-                    self.bind(
-                        n.as_str(),
-                        BindingKind::Unknown("a match capture"),
-                        n.range(),
-                    );
+                    let kind = capture(&at);
+                    self.bind(n.as_str(), kind, n.range());
                 }
             }
             Pattern::MatchAs(a) => {
                 if let Some(p) = &a.pattern {
-                    self.pattern(p);
+                    self.pattern(p, at.clone());
                 }
                 if let Some(n) = &a.name {
-                    self.bind(
-                        n.as_str(),
-                        BindingKind::Unknown("a match capture"),
-                        n.range(),
-                    );
+                    let kind = capture(&at);
+                    self.bind(n.as_str(), kind, n.range());
                 }
             }
-            Pattern::MatchOr(o) => o.patterns.iter().for_each(|p| self.pattern(p)),
+            Pattern::MatchOr(o) => o.patterns.iter().for_each(|p| self.pattern(p, at.clone())),
         }
     }
 
@@ -668,12 +779,15 @@ impl<'a> Builder<'a> {
             .scope_of
             .insert((u32::from(node.range().start()), NODE_COMPREHENSION), scope);
         let func = self.func;
+        let outer = self.current;
         self.within(scope, func, |b| {
             for (i, g) in generators.iter().enumerate() {
                 if i > 0 {
                     b.expr(&g.iter);
                 }
-                b.bind_target(&g.target, None, "a comprehension variable");
+                // The first iterable is the enclosing scope's.
+                let iter_scope = if i == 0 { outer } else { b.current };
+                b.bind_selected(&g.target, &g.iter, iter_scope, vec![Step::Iterate]);
                 for cond in &g.ifs {
                     b.expr(cond);
                 }
@@ -707,9 +821,13 @@ impl<'a> Builder<'a> {
                     other => self.expr(other),
                 }
                 if let Expr::Attribute(a) = c.func.as_ref()
-                    && MUTATING_METHODS.contains(&a.attr.as_str())
+                    && let Some(added) = mutation_of(a.attr.as_str(), c)
                 {
-                    self.model.mutated.push((&a.value, self.current));
+                    self.model.mutated.push(Mutation {
+                        receiver: &a.value,
+                        scope: self.current,
+                        added,
+                    });
                 }
                 self.model.calls.push(CallSite {
                     call: c,
@@ -818,8 +936,17 @@ impl<'a> Builder<'a> {
                 }
             }
             Expr::Subscript(s) => {
+                // Stores are recorded where the assignment binds them.
                 if s.ctx != ast::ExprContext::Load {
-                    self.model.mutated.push((&s.value, self.current));
+                    self.model.mutated.push(Mutation {
+                        receiver: &s.value,
+                        scope: self.current,
+                        added: if s.ctx == ast::ExprContext::Del {
+                            Added::Nothing
+                        } else {
+                            Added::Unknown
+                        },
+                    });
                 }
                 self.expr(&s.value);
                 self.expr(&s.slice);
@@ -910,5 +1037,25 @@ fn declarations_in(stmt: &Stmt, scope: &mut Scope) {
         | Stmt::Break(_)
         | Stmt::Continue(_)
         | Stmt::IpyEscapeCommand(_) => {}
+    }
+}
+
+/// A `match` subject and the way into it a pattern sits at.
+#[derive(Clone)]
+pub(super) struct Subject<'a> {
+    value: &'a Expr,
+    scope: ScopeId,
+    path: Vec<Step>,
+}
+
+impl<'a> Subject<'a> {
+    fn then(&self, step: Step) -> Subject<'a> {
+        let mut path = self.path.clone();
+        path.push(step);
+        Subject {
+            value: self.value,
+            scope: self.scope,
+            path,
+        }
     }
 }

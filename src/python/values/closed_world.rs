@@ -45,6 +45,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         {
             return self.var_keywords(func, depth);
         }
+        if p.kind == ParamKind::VarArgs
+            && !self.escaped.contains(&func)
+            && !self.computing_targets.get()
+            && Some(func) != self.load_model()
+        {
+            return self.var_args(func, index, depth);
+        }
         if matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords) {
             return one(Value::Unknown);
         }
@@ -66,7 +73,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                             Argument::Given(e) => {
                                 out.extend(self.eval_in(e, site.scope, depth + 1))
                             }
-                            Argument::Unpacked(_) => out.push(Value::Unknown),
+                            Argument::Unpacked(e) => out.extend(
+                                self.unpacked_argument(site.call, e, &p.name, site.scope, depth),
+                            ),
                             Argument::Missing => {}
                         }
                     }
@@ -106,7 +115,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             match bind_argument(site.call, &f.params, index, shift) {
                 Argument::Given(e) => out.extend(self.eval_in(e, site.scope, depth + 1)),
                 Argument::Unpacked(e) => {
-                    out.extend(self.unpacked(e, &p.name, site.scope, depth));
+                    out.extend(self.unpacked_argument(site.call, e, &p.name, site.scope, depth));
                     uses_default = true;
                 }
                 Argument::Missing => uses_default = true,
@@ -116,6 +125,34 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             out.extend(self.default_of(func, index, depth));
         }
         out
+    }
+
+    /// What a function's `*args` receives from the calls gasguard sees: a
+    /// tuple of the positional arguments past the named ones (the
+    /// elements of `*x` unpacked into it).
+    pub(super) fn var_args(&self, func: FuncId, index: usize, depth: usize) -> Values {
+        let targets = self.call_targets_of(func);
+        if targets.is_empty() {
+            return one(Value::Unknown);
+        }
+        let mut held = Vec::new();
+        for (call, shift) in targets {
+            let site = &self.model.calls[call];
+            let mut position = shift;
+            for a in site.call.arguments.args.iter() {
+                match a {
+                    Expr::Starred(s) => {
+                        for v in self.eval_in(&s.value, site.scope, depth + 1) {
+                            held.extend(self.iterate(&v, depth + 1));
+                        }
+                    }
+                    e if position >= index => held.extend(self.eval_in(e, site.scope, depth + 1)),
+                    _ => {}
+                }
+                position += 1;
+            }
+        }
+        one(Value::Items(Box::new(normalize(held))))
     }
 
     /// What a function's `**kwargs` receives from the calls gasguard sees:
@@ -156,13 +193,38 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         out
     }
 
+    /// What `f(*xs)` (any element of `xs`) or `f(**mapping)` (its key
+    /// `name`) may pass to parameter `name`.
+    fn unpacked_argument(
+        &self,
+        call: &'a ast::ExprCall,
+        e: &'a Expr,
+        name: &str,
+        scope: ScopeId,
+        depth: usize,
+    ) -> Values {
+        let mapping = call
+            .arguments
+            .keywords
+            .iter()
+            .any(|k| k.arg.is_none() && std::ptr::eq(&k.value, e));
+        if mapping {
+            return self.unpacked(e, name, scope, depth);
+        }
+        let mut out = Vec::new();
+        for v in self.eval_in(e, scope, depth + 1) {
+            out.extend(self.iterate(&v, depth + 1));
+        }
+        out
+    }
+
     /// What a `*args`/`**mapping` unpacking may pass as `name` (nothing
     /// when the mapping is known not to hold it).
     pub fn unpacked(&self, e: &'a Expr, name: &str, scope: ScopeId, depth: usize) -> Values {
         let mut out = Vec::new();
         for v in self.eval_in(e, scope, depth + 1) {
             match self.entry(&v, name) {
-                Entry::Found(vals) => out.extend(vals),
+                Entry::Found(vals) | Entry::Maybe(vals) => out.extend(vals),
                 Entry::Absent => {}
                 Entry::Unknown => out.push(Value::Unknown),
             }
@@ -304,7 +366,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         && self.model.functions[f]
                             .params
                             .iter()
-                            .all(|p| !matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords))
+                            .all(|p| p.kind != ParamKind::VarKeywords)
                 })
             })
     }
