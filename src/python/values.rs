@@ -1032,7 +1032,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         };
         let mut out = Vec::new();
         for v in receiver {
-            let mapping = matches!(v, Value::Dict(..) | Value::ConfigKwargs);
+            // An untracked container may be a dict (a comprehension's).
+            let mapping = matches!(v, Value::Dict(..) | Value::ConfigKwargs | Value::Items(_));
             match method {
                 "get" | "pop" | "setdefault" if mapping => match key {
                     Some(k) => match self.entry(v, k) {

@@ -331,28 +331,41 @@ declare_rules! {
     UNRESOLVABLE_NAME = "P111", "unresolvable-name", Error, "A name's possible values cannot be enumerated";
 
     /// ## What it does
-    /// Rejects a module used as a value: put in a list, tuple or dict,
-    /// returned, passed to a function, stored on an object, looped over,
-    /// matched on. Modules may be imported, named (`nn = torch.nn`, also as a
-    /// class attribute, `global` or walrus binding: gasguard follows names
-    /// in every scope), used through their attributes (`torch.nn.Linear`)
-    /// and given to `hasattr`, `isinstance`, `issubclass`, `callable`,
-    /// `type`, `id`, `repr`, `str` and `print`. The same holds for an API
-    /// whose danger depends on its arguments (`timm.create_model`,
-    /// `numpy.load`): passed on as a value, its later calls cannot be judged.
+    /// Rejects a module used as a value where gasguard stops following it:
+    /// passed to a library function (`print` and the other introspection
+    /// builtins only look), stored on a library object or a class,
+    /// returned or yielded by a function something else may call, used as a
+    /// `with` subject, an operand (`==`, `+`: a class may define `__eq__`),
+    /// or a lambda's body; and a container (list, tuple, set, dict,
+    /// comprehension) holding one, used in such a place or through a method
+    /// gasguard does not follow (`sort`, `__iter__` of a library). The same
+    /// holds for an API whose danger depends on its arguments
+    /// (`timm.create_model`, `numpy.load`) and for a path not proven inside
+    /// the submission.
+    ///
+    /// What is followed, and so allowed: names in every scope (`nn =
+    /// torch.nn`, class attributes, `global`, walrus), containers built in
+    /// model.py and what is stored into them anywhere (`d[k] = v`,
+    /// `l.append(v)`, `l += [v]`), read back by index, key, iteration,
+    /// unpacking, `match` patterns, `get`/`pop`/`keys`/`values`/`items`/
+    /// `copy`, `list()`/`tuple()`/`enumerate()`/`zip()`/`next()`; the file's
+    /// own functions' parameters (`*args` and `f(*xs)`, `f(**d)` included)
+    /// and returns; attributes stored on the file's instances and functions
+    /// (`self.backbone_lib = timm`), and properties.
     ///
     /// ## Why is this bad?
-    /// gasguard follows modules through names. Once a module is inside a
-    /// container, a return value or a parameter, what is reached through it
-    /// (`d["t"].hub.load(...)`) can no longer be resolved, and a blocked API
-    /// would pass unseen. Model code has no need to pass modules around.
+    /// Once a module reaches code gasguard cannot see, what is reached
+    /// through it (`lib_fn(torch)` calling `.hub.load`) can no longer be
+    /// resolved, and a blocked API would pass unseen. Model code has no need
+    /// to hand modules to libraries.
     ///
     /// ## Example
     /// ```python
-    /// backends = {"t": torch}          # error
-    /// backends["t"].hub.load(...)      # ... because this cannot be followed
+    /// backends = {"t": torch}
+    /// backends["t"].hub.load(...)      # followed: P108 judges torch.hub.load
+    /// print(backends)                  # fine: print only looks
+    /// sorted(backends.values(), key=f) # error: f gets torch, unfollowed
     /// nn = torch.nn                    # fine: a name gasguard follows
-    /// if hasattr(torch.nn.functional, "scaled_dot_product_attention"): ...  # fine
     /// ```
     MODULE_AS_VALUE = "P112", "module-as-value", Error, "A module is used as a value gasguard cannot follow";
 

@@ -727,14 +727,28 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             // A container literal's elements are followed (`containers.rs`);
             // the container is judged by what it holds wherever it is used
             // in a way gasguard does not follow.
+            // An operator calls the operands' methods (a class of the file
+            // may define `__eq__` or `__add__` and take the other operand).
             Expr::BinOp(b) => {
                 for operand in [&*b.left, &*b.right] {
-                    self.check_container_use(operand);
+                    self.check_operand(operand);
                 }
                 visitor::walk_expr(self, expr);
             }
             Expr::UnaryOp(u) => {
-                self.check_container_use(&u.operand);
+                self.check_operand(&u.operand);
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Compare(c) => {
+                let identity_only = c
+                    .ops
+                    .iter()
+                    .all(|op| matches!(op, ast::CmpOp::Is | ast::CmpOp::IsNot));
+                if !identity_only {
+                    for operand in std::iter::once(&*c.left).chain(c.comparators.iter()) {
+                        self.check_operand(operand);
+                    }
+                }
                 visitor::walk_expr(self, expr);
             }
             Expr::Yield(y) => {
@@ -841,6 +855,24 @@ impl<'a> Analyzer<'_, 'a> {
         let values = self.interp.eval(expr, self.scope);
         self.eval_steps += self.interp.steps.get();
         self.check_contents(expr, &values);
+    }
+
+    /// P112 for a module, an API judged by its arguments, or a container
+    /// holding one, used as an operand (paths are compared and joined
+    /// everywhere, and stay allowed).
+    fn check_operand(&mut self, expr: &'a Expr) {
+        if is_literal(expr) {
+            return;
+        }
+        let values = self.resolve(expr, span(expr));
+        let kept: Values = values
+            .iter()
+            .filter(|v| !matches!(v, Value::Path))
+            .cloned()
+            .collect();
+        if !self.check_escaping_value(expr, &kept, false) {
+            self.check_contents(expr, &values);
+        }
     }
 
     /// Whether `c` is `x.append(v)` (or another change in place whose

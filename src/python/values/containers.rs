@@ -18,6 +18,7 @@ const ADDITION_ROUNDS: usize = 8;
 
 /// Methods of a container whose results are followed (`get`, `pop`,
 /// `keys`...) or whose arguments are recorded as additions (`append`...).
+/// Not `sort`: its `key=` function is called with every element.
 pub const FOLLOWED_METHODS: &[&str] = &[
     "get",
     "pop",
@@ -34,7 +35,6 @@ pub const FOLLOWED_METHODS: &[&str] = &[
     "remove",
     "discard",
     "clear",
-    "sort",
     "reverse",
     "index",
     "count",
