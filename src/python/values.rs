@@ -269,6 +269,8 @@ pub struct Interpreter<'m, 'a> {
     /// Stores into containers read out of containers, nested deeper than
     /// gasguard settles (every evaluation then counts as truncated).
     pub additions_unsettled: Cell<bool>,
+    /// Whether an evaluation read what is stored into a container.
+    additions_read: Cell<bool>,
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
     too_many: RefCell<HashSet<(ScopeId, String)>>,
@@ -313,6 +315,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             seqs: RefCell::default(),
             additions: RefCell::default(),
             additions_unsettled: Cell::new(false),
+            additions_read: Cell::new(false),
             computing_bases: Cell::new(false),
             active_params: RefCell::default(),
             dicts: RefCell::default(),

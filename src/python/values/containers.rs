@@ -55,9 +55,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Nothing evaluated meanwhile is remembered.
     pub(super) fn compute_additions(&self) {
         let mut map = Additions::new();
-        let mut settled = false;
+        let mut settled = self.model.mutated.is_empty();
         for _ in 0..ADDITION_ROUNDS {
+            if settled {
+                break;
+            }
             *self.additions.borrow_mut() = Rc::new(map.clone());
+            self.additions_read.set(false);
             let mut next = Additions::new();
             for (i, m) in self.model.mutated.iter().enumerate() {
                 self.begin();
@@ -72,11 +76,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     }
                 }
             }
-            self.forget();
-            if next == map {
-                settled = true;
-                break;
+            // A round that read no container's additions saw the final
+            // picture already (and what it remembered stays true).
+            let read = self.additions_read.get();
+            if read {
+                self.forget();
             }
+            settled = next == map || !read;
             map = next;
         }
         *self.additions.borrow_mut() = Rc::new(map);
@@ -92,6 +98,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn additions_to(&self, start: u32) -> Vec<usize> {
+        self.additions_read.set(true);
         self.additions
             .borrow()
             .get(&start)
