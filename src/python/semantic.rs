@@ -7,7 +7,7 @@
 //! AST without a wildcard arm, so a new node kind fails to compile instead
 //! of being skipped.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use ruff_python_ast::{self as ast, Expr, Pattern, Stmt};
 use ruff_text_size::Ranged;

@@ -5,7 +5,9 @@
 //! nothing live calls, branches under a proven-false condition) become
 //! P116 notes, except the network's own published rules.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
 
 use ruff_python_ast::visitor::{self, Visitor};
