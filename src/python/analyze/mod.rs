@@ -101,6 +101,8 @@ pub struct Analyzer<'m, 'a> {
     pub diags: Vec<Diagnostic>,
     pub inventory: CodeInventory,
     reported: HashSet<(usize, &'static str)>,
+    /// Resolved paths the policy checks found nothing on (`paths.rs`).
+    clean_paths: HashSet<String>,
 }
 
 impl<'m, 'a> Analyzer<'m, 'a> {
@@ -804,6 +806,7 @@ pub fn analyze(
         diags: Vec::new(),
         inventory: CodeInventory::default(),
         reported: HashSet::new(),
+        clean_paths: HashSet::new(),
     };
     for stmt in &module.body {
         a.visit_stmt(stmt);
