@@ -380,11 +380,15 @@ pub fn is_builtin(name: &str) -> bool {
     BUILTIN_NAMES.binary_search(&name).is_ok() || name == "__builtins__"
 }
 
+pub type ScopeList = smallvec::SmallVec<[ScopeId; 2]>;
+
 /// Where a loaded name's value comes from.
 #[derive(Debug, Default, Clone)]
 pub struct Lookup {
-    /// Scopes whose bindings of the name may be the value.
-    pub scopes: Vec<ScopeId>,
+    /// Scopes whose bindings of the name may be the value (at most two: a
+    /// class body's own, then the enclosing one; kept inline, as every name
+    /// load asks).
+    pub scopes: ScopeList,
     /// The builtin of that name may be the value (module and class scopes
     /// fall through to builtins while the name is not yet bound).
     pub builtin: bool,
@@ -441,7 +445,7 @@ impl<'a> SemanticModel<'a> {
             ScopeKind::Function | ScopeKind::Comprehension => {
                 if s.locals.contains(name) {
                     Lookup {
-                        scopes: vec![scope],
+                        scopes: smallvec::smallvec![scope],
                         builtin: false,
                     }
                 } else {
@@ -455,9 +459,9 @@ impl<'a> SemanticModel<'a> {
         let bound = self.scopes[MODULE_SCOPE].locals.contains(name);
         Lookup {
             scopes: if bound {
-                vec![MODULE_SCOPE]
+                smallvec::smallvec![MODULE_SCOPE]
             } else {
-                Vec::new()
+                ScopeList::new()
             },
             builtin: is_builtin(name),
         }
@@ -478,7 +482,7 @@ impl<'a> SemanticModel<'a> {
                     }
                     if s.locals.contains(name) {
                         return Lookup {
-                            scopes: vec![id],
+                            scopes: smallvec::smallvec![id],
                             builtin: false,
                         };
                     }
