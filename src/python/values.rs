@@ -214,9 +214,11 @@ pub struct Interpreter<'m, 'a> {
     facts: &'m ConfigFacts,
     /// Scopes whose calls count as call sites (None: all of them).
     live_scopes: Option<HashSet<ScopeId>>,
-    names: RefCell<HashMap<(ScopeId, String), Values>>,
+    /// Remembered values of names, keyed by the model's own copy of the name
+    /// (no allocation per look-up).
+    names: RefCell<HashMap<(ScopeId, &'m str), Values>>,
     params: RefCell<HashMap<(FuncId, usize), Values>>,
-    active: RefCell<HashSet<(ScopeId, String)>>,
+    active: RefCell<HashSet<(ScopeId, &'m str)>>,
     /// Attribute stores by (class whose `self` they store on, attribute):
     /// indices into the model's `attribute_stores[attribute]`.
     stores: HashMap<(Option<ClassId>, &'m str), Vec<usize>>,
@@ -230,7 +232,7 @@ pub struct Interpreter<'m, 'a> {
     computing_mutations: Cell<bool>,
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
-    too_many: RefCell<HashSet<(ScopeId, String)>>,
+    too_many: RefCell<HashSet<(ScopeId, &'m str)>>,
     active_params: RefCell<HashSet<(FuncId, usize)>>,
     dicts: RefCell<HashMap<u32, DictSource<'a>>>,
     /// Call sites of each function: (call index, arguments shifted by a bound `self`).
@@ -451,7 +453,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn bound_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
-        let key = (scope, name.to_string());
+        let model = self.model;
+        // A name the scope does not bind has no values there.
+        let Some((name, bindings)) = model.scopes[scope].bindings.get_key_value(name) else {
+            return Vec::new();
+        };
+        let key = (scope, name.as_str());
         if let Some(v) = self.names.borrow().get(&key) {
             self.steps.set(self.steps.get() + v.len());
             return v.clone();
@@ -460,20 +467,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             self.truncated.set(true);
             return one(Value::Unknown);
         }
-        if !self.active.borrow_mut().insert(key.clone()) {
+        if !self.active.borrow_mut().insert(key) {
             self.cycle.set(true);
             return Vec::new();
         }
         let cycle_before = self.cycle.replace(false);
         let truncated_before = self.truncated.get();
         let mut out = Vec::new();
-        if let Some(bindings) = self.model.scopes[scope].bindings.get(name) {
-            for b in bindings {
-                if !self.guards_hold_at(&b.guards, depth) {
-                    continue;
-                }
-                out.extend(self.binding_values(&b.kind, depth + 1));
+        for b in bindings {
+            if !self.guards_hold_at(&b.guards, depth) {
+                continue;
             }
+            out.extend(self.binding_values(&b.kind, depth + 1));
         }
         self.active.borrow_mut().remove(&key);
         let out = normalize(out);
