@@ -18,6 +18,7 @@ use super::semantic::{
 use crate::config::ConfigFacts;
 
 mod closed_world;
+mod memo;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -233,6 +234,8 @@ pub struct Interpreter<'m, 'a> {
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
     too_many: RefCell<HashSet<(ScopeId, &'m str)>>,
+    /// Remembered attributes of classes and instances (`memo.rs`).
+    attributes: RefCell<HashMap<(ClassId, bool, &'a str), Values>>,
     active_params: RefCell<HashSet<(FuncId, usize)>>,
     dicts: RefCell<HashMap<u32, DictSource<'a>>>,
     /// Call sites of each function: (call index, arguments shifted by a bound `self`).
@@ -258,6 +261,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             params: RefCell::default(),
             active: RefCell::default(),
             too_many: RefCell::default(),
+            attributes: RefCell::default(),
             stores: {
                 let mut m: HashMap<(Option<ClassId>, &'m str), Vec<usize>> = HashMap::new();
                 for (attr, list) in &model.attribute_stores {
@@ -288,6 +292,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         it.escaped = it.escaped_functions();
         it.computing_targets.set(false);
         it.names.borrow_mut().clear();
+        it.attributes.borrow_mut().clear();
         it.params.borrow_mut().clear();
         it
     }
@@ -367,7 +372,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Expr::Attribute(a) => {
                 let base = self.eval_in(&a.value, scope, depth + 1);
                 base.iter()
-                    .flat_map(|v| self.attribute(v, a.attr.as_str(), depth))
+                    .flat_map(|v| self.attribute_of(v, a.attr.as_str(), depth))
                     .collect()
             }
             Expr::Call(c) => self.call(c, scope, depth),
@@ -511,7 +516,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     fn attribute(&self, base: &Value, attr: &str, depth: usize) -> Values {
         match base {
-            Value::Lib(p) => one(Value::Lib(format!("{p}.{attr}"))),
+            Value::Lib(p) => one(Value::Lib(memo::join_attribute(p, attr))),
             Value::Class(c) => self.class_attribute(*c, attr, depth, &mut Vec::new()),
             Value::Instance(c) => {
                 let mut stored = Vec::new();
@@ -630,7 +635,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     // Inherited from a library class: that class's attribute
                     // (`Detector.from_pretrained` is PreTrainedModel's).
                     Value::Lib(p) if INHERITED_APIS.contains(&attr) => {
-                        out.push(Value::Lib(format!("{p}.{attr}")))
+                        out.push(Value::Lib(memo::join_attribute(&p, attr)))
                     }
                     _ => out.push(Value::Unknown),
                 }

@@ -159,7 +159,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         self.interp.begin();
         let values = self.interp.eval(expr, self.scope);
         self.eval_steps += self.interp.steps.get();
-        let name = dotted(expr).unwrap_or_else(|| "this expression".into());
+        let name = || dotted(expr).unwrap_or_else(|| "this expression".into());
         if self.eval_steps > FILE_EVAL_BUDGET {
             self.report(
                 Diagnostic::new(&rules::UNRESOLVABLE_NAME, "model.py aliases names more than gasguard follows in one file; nothing after this point was checked")
@@ -170,7 +170,10 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             self.report(
                 Diagnostic::new(
                     &rules::UNRESOLVABLE_NAME,
-                    format!("`{name}` goes through more aliases than gasguard follows"),
+                    format!(
+                        "`{}` goes through more aliases than gasguard follows",
+                        name()
+                    ),
                 )
                 .help("refer to modules and their functions directly"),
                 at,
@@ -181,7 +184,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 .any(|v| matches!(v, Value::Lib(_) | Value::Builtin(_)))
         {
             self.report(
-                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{name}` holds a module and is rebound from itself, so what it refers to cannot be listed"))
+                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{}` holds a module and is rebound from itself, so what it refers to cannot be listed", name()))
                     .help("give each module or function you use its own name"),
                 at,
             );
