@@ -581,32 +581,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             *self.class_bases.borrow_mut() = Some(bases);
             self.computing_bases.set(false);
         }
-        let all_bases = self.class_bases.borrow();
-        let all: Vec<(ClassId, &Vec<ClassId>)> = all_bases.iter().flatten().enumerate().collect();
-        let mut family = vec![class];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for &(k, bases) in &all {
-                let above = family.contains(&k) && bases.iter().any(|b| !family.contains(b));
-                let below = !family.contains(&k) && bases.iter().any(|b| family.contains(b));
-                if above {
-                    for b in bases {
-                        if !family.contains(b) {
-                            family.push(*b);
-                        }
-                    }
-                    changed = true;
-                }
-                if below {
-                    family.push(k);
-                    changed = true;
-                }
-            }
-        }
-        drop(all);
-        drop(all_bases);
-        self.families.borrow_mut().insert(class, family.clone());
+        // Every class's family at once (`memo::families`).
+        let all = memo::families(self.class_bases.borrow().as_deref().unwrap_or_default());
+        let family = all.get(&class).cloned().unwrap_or_else(|| vec![class]);
+        *self.families.borrow_mut() = all;
         family
     }
 
