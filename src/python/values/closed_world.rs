@@ -390,11 +390,17 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 children.entry(p).or_default().push(id);
             }
         }
-        let mut used_classes: HashSet<ClassId> = HashSet::new();
+        // By id, not hashed: a name's targets are pushed at every reference
+        // to it (N methods named `__init__` referring to `__init__`: N^2).
+        let mut used_classes = vec![false; model.classes.len()];
+        let mut is_live = vec![false; model.scopes.len()];
         loop {
             while let Some(s) = queue.pop() {
                 if !live.insert(s) {
                     continue;
+                }
+                if let Some(l) = is_live.get_mut(s) {
+                    *l = true;
                 }
                 for &child in children.get(&s).into_iter().flatten() {
                     let cs = &model.scopes[child];
@@ -418,17 +424,23 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         continue;
                     }
                     for &target in by_name.get(r.name.as_str()).into_iter().flatten() {
-                        if let Some(c) = model.scopes[target].class {
-                            used_classes.insert(c);
+                        if let Some(c) = model.scopes[target].class
+                            && let Some(used) = used_classes.get_mut(c)
+                        {
+                            *used = true;
                         }
-                        queue.push(target);
+                        // A live scope is skipped when popped: not pushing it
+                        // changes nothing.
+                        if !is_live.get(target).copied().unwrap_or(false) {
+                            queue.push(target);
+                        }
                     }
                 }
             }
             // Methods that Python or a library base calls by name.
             for (id, c) in model.classes.iter().enumerate() {
                 if !live.contains(&c.scope)
-                    || !(used_classes.contains(&id) || !c.decorators.is_empty())
+                    || !(used_classes.get(id).copied().unwrap_or(false) || !c.decorators.is_empty())
                 {
                     continue;
                 }
