@@ -396,7 +396,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut is_live = vec![false; model.scopes.len()];
         loop {
             while let Some(s) = queue.pop() {
-                if !live.insert(s) {
+                if is_live.get(s).copied().unwrap_or(false) || !live.insert(s) {
                     continue;
                 }
                 if let Some(l) = is_live.get_mut(s) {
