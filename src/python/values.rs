@@ -446,7 +446,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let lookup = self.model.lookup(scope, name);
         let mut out = Vec::new();
         for s in lookup.scopes {
-            out.extend(self.bound_values(s, name, depth));
+            let values = self.bound_values(s, name, depth);
+            if out.is_empty() {
+                out = values; // the usual single scope: no second vector
+            } else {
+                out.extend(values);
+            }
         }
         if lookup.builtin {
             out.push(Value::Builtin(name.to_string()));
