@@ -181,9 +181,6 @@ pub struct SemanticModel<'a> {
     /// The scope a `def`, `class`, `lambda` or comprehension opens, by the
     /// node's start offset and kind.
     scope_of: HashMap<(u32, u8), ScopeId>,
-    /// `lookup`'s answers, by scope then name: every name load asks, and
-    /// the walk through enclosing scopes hashes the name at each.
-    lookups: std::cell::RefCell<HashMap<ScopeId, HashMap<Box<str>, Lookup>>>,
 }
 
 /// Node kinds that open scopes, for `scope_of`.
@@ -427,19 +424,6 @@ impl<'a> SemanticModel<'a> {
     /// local, enclosing function scopes skipping class bodies, module,
     /// builtins).
     pub fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
-        if let Some(known) = self.lookups.borrow().get(&scope).and_then(|m| m.get(name)) {
-            return known.clone();
-        }
-        let found = self.lookup_uncached(scope, name);
-        self.lookups
-            .borrow_mut()
-            .entry(scope)
-            .or_default()
-            .insert(name.into(), found.clone());
-        found
-    }
-
-    fn lookup_uncached(&self, scope: ScopeId, name: &str) -> Lookup {
         let s = &self.scopes[scope];
         if s.globals.contains(name) {
             return self.global_lookup(name);
