@@ -19,6 +19,7 @@ use crate::config::ConfigFacts;
 
 mod closed_world;
 mod memo;
+mod worklist;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {

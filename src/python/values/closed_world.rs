@@ -367,18 +367,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn reachable_scopes(&self) -> HashSet<ScopeId> {
         let model = self.model;
         let mut live: HashSet<ScopeId> = HashSet::new();
-        let mut queue = vec![MODULE_SCOPE];
+        // The scopes of each function and class name (`worklist.rs`).
+        let mut queue = super::worklist::ScopeStack::new(model);
+        queue.push(MODULE_SCOPE);
         if let Some(f) = self.load_model() {
             queue.push(model.functions[f].scope);
-        }
-        let mut by_name: HashMap<&str, Vec<ScopeId>> = HashMap::new();
-        for f in &model.functions {
-            if !f.is_lambda {
-                by_name.entry(f.name.as_str()).or_default().push(f.scope);
-            }
-        }
-        for c in &model.classes {
-            by_name.entry(c.name.as_str()).or_default().push(c.scope);
         }
         let mut refs_by_scope: HashMap<ScopeId, Vec<usize>> = HashMap::new();
         for (i, r) in model.references.iter().enumerate() {
@@ -390,8 +383,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 children.entry(p).or_default().push(id);
             }
         }
-        // By id, not hashed: a name's targets are pushed at every reference
-        // to it (N methods named `__init__` referring to `__init__`: N^2).
+        // By id, not hashed.
         let mut used_classes = vec![false; model.classes.len()];
         let mut is_live = vec![false; model.scopes.len()];
         loop {
@@ -402,6 +394,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 if let Some(l) = is_live.get_mut(s) {
                     *l = true;
                 }
+                queue.mark_live(s);
                 for &child in children.get(&s).into_iter().flatten() {
                     let cs = &model.scopes[child];
                     let runs_with_parent = match (cs.kind, cs.func) {
@@ -423,16 +416,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     if !self.guards_may_hold(&r.guards) {
                         continue;
                     }
-                    for &target in by_name.get(r.name.as_str()).into_iter().flatten() {
+                    // Every scope of that name; their classes are used.
+                    for &target in queue.push_name(r.name.as_str()) {
                         if let Some(c) = model.scopes[target].class
                             && let Some(used) = used_classes.get_mut(c)
                         {
                             *used = true;
-                        }
-                        // A live scope is skipped when popped: not pushing it
-                        // changes nothing.
-                        if !is_live.get(target).copied().unwrap_or(false) {
-                            queue.push(target);
                         }
                     }
                 }
