@@ -21,16 +21,20 @@ enum Entry {
 
 pub(super) struct ScopeStack<'m> {
     entries: Vec<Entry>,
-    /// Each name's index in `targets`.
+    /// Each name's index.
     names: HashMap<&'m str, usize>,
-    /// Each name's scopes, in the order they were pushed one by one.
-    targets: Vec<Vec<ScopeId>>,
-    /// Per name, over positions + 1 (0: none left): the highest position at
-    /// or below whose scope is not live yet (union-find, path-compressed).
-    not_live_below: Vec<Vec<usize>>,
-    /// Where each scope stands among its name's targets.
+    /// Every name's scopes, name after name, each name's in the order they
+    /// were pushed one by one; name `n` has `scopes[start[n]..start[n + 1]]`.
+    /// (Flat: a file may have 60,000 names.)
+    scopes: Vec<ScopeId>,
+    start: Vec<usize>,
+    /// Per name, over its positions + 1 (0: none left), at `start[n] + n`:
+    /// the highest position at or below whose scope is not live yet
+    /// (union-find, path-compressed).
+    not_live_below: Vec<usize>,
+    /// Where each scope stands: (name, position).
     position: Vec<Option<(usize, usize)>>,
-    /// Names whose targets have been pushed once.
+    /// Names whose scopes have been pushed once.
     expanded: Vec<bool>,
 }
 
@@ -48,34 +52,52 @@ impl<'m> ScopeStack<'m> {
     /// From (name, scope) in push order, each scope once.
     fn from_named(named: impl Iterator<Item = (&'m str, ScopeId)>, scopes: usize) -> Self {
         let mut names: HashMap<&'m str, usize> = HashMap::new();
-        let mut targets: Vec<Vec<ScopeId>> = Vec::new();
+        let mut tagged: Vec<(usize, ScopeId)> = Vec::new();
         for (name, scope) in named {
-            let index = *names.entry(name).or_insert_with(|| {
-                targets.push(Vec::new());
-                targets.len() - 1
-            });
-            if let Some(list) = targets.get_mut(index) {
-                list.push(scope);
+            let next = names.len();
+            tagged.push((*names.entry(name).or_insert(next), scope));
+        }
+        // Stable: each name's scopes keep their order.
+        tagged.sort_by_key(|&(n, _)| n);
+        let mut start = vec![0; names.len() + 1];
+        for &(n, _) in &tagged {
+            if let Some(end) = start.get_mut(n + 1) {
+                *end += 1;
             }
         }
+        for n in 1..start.len() {
+            start[n] += start[n - 1];
+        }
         let mut position = vec![None; scopes];
-        for (name, list) in targets.iter().enumerate() {
-            for (at, &scope) in list.iter().enumerate() {
-                if let Some(p) = position.get_mut(scope) {
-                    *p = Some((name, at));
+        let mut not_live_below = Vec::with_capacity(tagged.len() + names.len());
+        for n in 0..names.len() {
+            let len = start[n + 1] - start[n];
+            not_live_below.extend(0..=len);
+            for at in 0..len {
+                if let Some(&(_, scope)) = tagged.get(start[n] + at)
+                    && let Some(p) = position.get_mut(scope)
+                {
+                    *p = Some((n, at));
                 }
             }
         }
-        let not_live_below = targets.iter().map(|l| (0..=l.len()).collect()).collect();
-        let expanded = vec![false; targets.len()];
         ScopeStack {
             entries: Vec::new(),
+            expanded: vec![false; names.len()],
             names,
-            targets,
+            scopes: tagged.into_iter().map(|(_, s)| s).collect(),
+            start,
             not_live_below,
             position,
-            expanded,
         }
+    }
+
+    /// Name `n`'s scopes and its union-find slots.
+    fn parts(&mut self, n: usize) -> Option<(&[ScopeId], &mut [usize])> {
+        let (from, to) = (*self.start.get(n)?, *self.start.get(n + 1)?);
+        let scopes = self.scopes.get(from..to)?;
+        let slots = self.not_live_below.get_mut(from + n..to + n + 1)?;
+        Some((scopes, slots))
     }
 
     pub(super) fn push(&mut self, scope: ScopeId) {
@@ -88,17 +110,17 @@ impl<'m> ScopeStack<'m> {
         let Some(&index) = self.names.get(name) else {
             return &[];
         };
-        let Some(list) = self.targets.get(index) else {
+        let (Some(&from), Some(&to)) = (self.start.get(index), self.start.get(index + 1)) else {
             return &[];
         };
         self.entries.push(Entry::Name {
             name: index,
-            cursor: list.len(),
+            cursor: to - from,
         });
         match self.expanded.get_mut(index) {
             Some(done) if !*done => {
                 *done = true;
-                list
+                self.scopes.get(from..to).unwrap_or_default()
             }
             _ => &[],
         }
@@ -108,22 +130,18 @@ impl<'m> ScopeStack<'m> {
     /// may be live already: the caller skips those, as before).
     pub(super) fn pop(&mut self) -> Option<ScopeId> {
         loop {
-            match self.entries.last_mut()? {
+            match self.entries.last()? {
                 Entry::Scope(s) => {
                     let s = *s;
                     self.entries.pop();
                     return Some(s);
                 }
-                Entry::Name { name, cursor } => {
-                    let (name, below) = (*name, *cursor);
-                    let found = self
-                        .not_live_below
-                        .get_mut(name)
-                        .map_or(0, |up| highest_not_live(up, below));
-                    let scope = found
-                        .checked_sub(1)
-                        .and_then(|at| Some((at, *self.targets.get(name)?.get(at)?)));
-                    match scope {
+                &Entry::Name { name, cursor } => {
+                    let found = self.parts(name).and_then(|(scopes, slots)| {
+                        let at = highest_not_live(slots, cursor).checked_sub(1)?;
+                        Some((at, *scopes.get(at)?))
+                    });
+                    match found {
                         Some((at, s)) => {
                             if let Some(Entry::Name { cursor, .. }) = self.entries.last_mut() {
                                 *cursor = at;
@@ -142,8 +160,8 @@ impl<'m> ScopeStack<'m> {
     /// `scope` is live: name entries skip it from now on.
     pub(super) fn mark_live(&mut self, scope: ScopeId) {
         if let Some(&Some((name, at))) = self.position.get(scope)
-            && let Some(up) = self.not_live_below.get_mut(name)
-            && let Some(slot) = up.get_mut(at + 1)
+            && let Some((_, slots)) = self.parts(name)
+            && let Some(slot) = slots.get_mut(at + 1)
         {
             *slot = at;
         }
@@ -156,7 +174,8 @@ impl<'m> ScopeStack<'m> {
 
 /// The highest slot at or below `slot` that points to itself (0: none).
 fn highest_not_live(up: &mut [usize], slot: usize) -> usize {
-    let mut root = slot.min(up.len().saturating_sub(1));
+    let slot = slot.min(up.len().saturating_sub(1));
+    let mut root = slot;
     while let Some(&next) = up.get(root) {
         if next == root {
             break;
@@ -164,7 +183,7 @@ fn highest_not_live(up: &mut [usize], slot: usize) -> usize {
         root = next;
     }
     // Path compression.
-    let mut k = slot.min(up.len().saturating_sub(1));
+    let mut k = slot;
     while let Some(&next) = up.get(k) {
         if next == k {
             break;
