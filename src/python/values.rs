@@ -6,9 +6,9 @@
 //! is called only by itself and by the evaluator). What cannot be followed
 //! is `Unknown`; the rules decide what an unknown means at each sink.
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::cell::{Cell, RefCell};
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 

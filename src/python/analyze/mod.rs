@@ -6,9 +6,9 @@
 //! P116 notes, except the network's own published rules.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use std::ops::Range;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Pattern, Stmt};
