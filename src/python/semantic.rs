@@ -7,7 +7,7 @@
 //! AST without a wildcard arm, so a new node kind fails to compile instead
 //! of being skipped.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use ruff_python_ast::{self as ast, Expr, Pattern, Stmt};
 use ruff_text_size::Ranged;
@@ -451,14 +451,20 @@ pub const BUILTIN_NAMES: &[&str] = &[
 ];
 
 pub fn is_builtin(name: &str) -> bool {
-    BUILTIN_NAMES.contains(&name) || name == "__builtins__"
+    // Every name load asks this: a binary search, the list being sorted
+    // (`builtin_names_sorted` below).
+    BUILTIN_NAMES.binary_search(&name).is_ok() || name == "__builtins__"
 }
+
+pub type ScopeList = smallvec::SmallVec<[ScopeId; 2]>;
 
 /// Where a loaded name's value comes from.
 #[derive(Debug, Default, Clone)]
 pub struct Lookup {
-    /// Scopes whose bindings of the name may be the value.
-    pub scopes: Vec<ScopeId>,
+    /// Scopes whose bindings of the name may be the value (at most two: a
+    /// class body's own, then the enclosing one; kept inline, as every name
+    /// load asks).
+    pub scopes: ScopeList,
     /// The builtin of that name may be the value (module and class scopes
     /// fall through to builtins while the name is not yet bound).
     pub builtin: bool,
@@ -515,7 +521,7 @@ impl<'a> SemanticModel<'a> {
             ScopeKind::Function | ScopeKind::Comprehension => {
                 if s.locals.contains(name) {
                     Lookup {
-                        scopes: vec![scope],
+                        scopes: smallvec::smallvec![scope],
                         builtin: false,
                     }
                 } else {
@@ -529,9 +535,9 @@ impl<'a> SemanticModel<'a> {
         let bound = self.scopes[MODULE_SCOPE].locals.contains(name);
         Lookup {
             scopes: if bound {
-                vec![MODULE_SCOPE]
+                smallvec::smallvec![MODULE_SCOPE]
             } else {
-                Vec::new()
+                ScopeList::new()
             },
             builtin: is_builtin(name),
         }
@@ -552,7 +558,7 @@ impl<'a> SemanticModel<'a> {
                     }
                     if s.locals.contains(name) {
                         return Lookup {
-                            scopes: vec![id],
+                            scopes: smallvec::smallvec![id],
                             builtin: false,
                         };
                     }
@@ -572,5 +578,16 @@ impl<'a> SemanticModel<'a> {
             }
             scope = s.parent?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn builtin_names_sorted() {
+        // `is_builtin` binary-searches the list.
+        assert!(super::BUILTIN_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(super::is_builtin("zip") && super::is_builtin("ArithmeticError"));
+        assert!(super::is_builtin("__builtins__") && !super::is_builtin("torch"));
     }
 }

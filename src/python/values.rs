@@ -7,8 +7,8 @@
 //! is `Unknown`; the rules decide what an unknown means at each sink.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
@@ -22,6 +22,8 @@ mod closed_world;
 mod containers;
 
 pub use containers::FOLLOWED_METHODS;
+mod memo;
+mod worklist;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -246,13 +248,15 @@ pub struct Interpreter<'m, 'a> {
     facts: &'m ConfigFacts,
     /// Scopes whose calls count as call sites (None: all of them).
     live_scopes: Option<HashSet<ScopeId>>,
-    names: RefCell<HashMap<(ScopeId, String), Values>>,
+    /// Remembered values of names, keyed by the model's own copy of the name
+    /// (no allocation per look-up).
+    names: RefCell<HashMap<(ScopeId, &'m str), Values>>,
     /// Instance attributes being read (a read back into one is a cycle).
     active_attributes: RefCell<HashSet<(ClassId, String)>>,
     params: RefCell<HashMap<(FuncId, usize), Values>>,
     /// Names being evaluated, innermost last, each with its provisional
     /// values (read by a reference back to it) and whether one was read.
-    active: RefCell<Vec<((ScopeId, String), Values, bool)>>,
+    active: RefCell<Vec<((ScopeId, &'m str), Values, bool)>>,
     /// The outermost entry of `active` whose provisional values were read.
     provisional: Cell<usize>,
     /// Attribute stores by (class whose `self` they store on, attribute):
@@ -273,7 +277,9 @@ pub struct Interpreter<'m, 'a> {
     additions_read: Cell<bool>,
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
-    too_many: RefCell<HashSet<(ScopeId, String)>>,
+    too_many: RefCell<HashSet<(ScopeId, &'m str)>>,
+    /// Remembered attributes of classes and instances (`memo.rs`).
+    attributes: RefCell<HashMap<(ClassId, bool, &'a str), Values>>,
     active_params: RefCell<HashSet<(FuncId, usize)>>,
     dicts: RefCell<HashMap<u32, DictSource<'a>>>,
     /// Call sites of each function: (call index, arguments shifted by a bound `self`).
@@ -301,6 +307,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             active: RefCell::default(),
             provisional: Cell::new(usize::MAX),
             too_many: RefCell::default(),
+            attributes: RefCell::default(),
             stores: {
                 let mut m: HashMap<(Option<ClassId>, &'m str), Vec<usize>> = HashMap::new();
                 for (attr, list) in &model.attribute_stores {
@@ -411,7 +418,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Expr::Attribute(a) => {
                 let base = self.eval_in(&a.value, scope, depth + 1);
                 base.iter()
-                    .flat_map(|v| self.attribute(v, a.attr.as_str(), depth))
+                    .flat_map(|v| self.attribute_of(v, a.attr.as_str(), depth))
                     .collect()
             }
             Expr::Call(c) => self.call(c, scope, depth),
@@ -524,7 +531,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let lookup = self.model.lookup(scope, name);
         let mut out = Vec::new();
         for s in lookup.scopes {
-            out.extend(self.bound_values(s, name, depth));
+            let values = self.bound_values(s, name, depth);
+            if out.is_empty() {
+                out = values; // the usual single scope: no second vector
+            } else {
+                out.extend(values);
+            }
         }
         if lookup.builtin {
             out.push(Value::Builtin(name.to_string()));
@@ -536,7 +548,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn bound_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
-        let key = (scope, name.to_string());
+        let model = self.model;
+        // A name the scope does not bind has no values there.
+        let Some((name, _)) = model.scopes[scope].bindings.get_key_value(name) else {
+            return Vec::new();
+        };
+        let key = (scope, name.as_str());
         if let Some(v) = self.names.borrow().get(&key) {
             self.steps.set(self.steps.get() + v.len());
             return v.clone();
@@ -556,7 +573,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 self.provisional.set(self.provisional.get().min(i));
                 return active[i].1.clone();
             }
-            active.push((key.clone(), Vec::new(), false));
+            active.push((key, Vec::new(), false));
             active.len() - 1
         };
         let cycle_before = self.cycle.replace(false);
@@ -641,7 +658,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     fn attribute(&self, base: &Value, attr: &str, depth: usize) -> Values {
         match base {
-            Value::Lib(p) => one(Value::Lib(format!("{p}.{attr}"))),
+            Value::Lib(p) => one(Value::Lib(memo::join_attribute(p, attr))),
             Value::Class(c) => self.class_attribute(*c, attr, depth, &mut Vec::new()),
             Value::Instance(c) => {
                 // `self.pos = self.pos + 1`: a read back into itself adds
@@ -761,32 +778,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             *self.class_bases.borrow_mut() = Some(bases);
             self.computing_bases.set(false);
         }
-        let all_bases = self.class_bases.borrow();
-        let all: Vec<(ClassId, &Vec<ClassId>)> = all_bases.iter().flatten().enumerate().collect();
-        let mut family = vec![class];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for &(k, bases) in &all {
-                let above = family.contains(&k) && bases.iter().any(|b| !family.contains(b));
-                let below = !family.contains(&k) && bases.iter().any(|b| family.contains(b));
-                if above {
-                    for b in bases {
-                        if !family.contains(b) {
-                            family.push(*b);
-                        }
-                    }
-                    changed = true;
-                }
-                if below {
-                    family.push(k);
-                    changed = true;
-                }
-            }
-        }
-        drop(all);
-        drop(all_bases);
-        self.families.borrow_mut().insert(class, family.clone());
+        // Every class's family at once (`memo::families`).
+        let all = memo::families(self.class_bases.borrow().as_deref().unwrap_or_default());
+        let family = all.get(&class).cloned().unwrap_or_else(|| vec![class]);
+        *self.families.borrow_mut() = all;
         family
     }
 
@@ -815,7 +810,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     // Inherited from a library class: that class's attribute
                     // (`Detector.from_pretrained` is PreTrainedModel's).
                     Value::Lib(p) if INHERITED_APIS.contains(&attr) => {
-                        out.push(Value::Lib(format!("{p}.{attr}")))
+                        out.push(Value::Lib(memo::join_attribute(&p, attr)))
                     }
                     _ => out.push(Value::Unknown),
                 }

@@ -3,7 +3,7 @@
 //! TypeError, with `num_classes` alone), and a module body that only
 //! defines things.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 

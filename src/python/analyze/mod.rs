@@ -5,8 +5,10 @@
 //! nothing live calls, branches under a proven-false condition) become
 //! P116 notes, except the network's own published rules.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::ops::Range;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Pattern, Stmt};
@@ -120,6 +122,8 @@ pub struct Analyzer<'m, 'a> {
     pub diags: Vec<Diagnostic>,
     pub inventory: CodeInventory,
     reported: HashSet<(usize, &'static str)>,
+    /// Resolved paths the policy checks found nothing on (`paths.rs`).
+    clean_paths: HashSet<String>,
 }
 
 impl<'m, 'a> Analyzer<'m, 'a> {
@@ -176,7 +180,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         self.interp.begin();
         let values = self.interp.eval(expr, self.scope);
         self.eval_steps += self.interp.steps.get();
-        let name = dotted(expr).unwrap_or_else(|| "this expression".into());
+        let name = || dotted(expr).unwrap_or_else(|| "this expression".into());
         if self.eval_steps > FILE_EVAL_BUDGET {
             self.report(
                 Diagnostic::new(&rules::UNRESOLVABLE_NAME, "model.py aliases names more than gasguard follows in one file; nothing after this point was checked")
@@ -187,7 +191,10 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             self.report(
                 Diagnostic::new(
                     &rules::UNRESOLVABLE_NAME,
-                    format!("`{name}` goes through more aliases than gasguard follows"),
+                    format!(
+                        "`{}` goes through more aliases than gasguard follows",
+                        name()
+                    ),
                 )
                 .help("refer to modules and their functions directly"),
                 at,
@@ -198,7 +205,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 .any(|v| matches!(v, Value::Lib(_) | Value::Builtin(_)))
         {
             self.report(
-                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{name}` holds a module and is rebound from itself, so what it refers to cannot be listed"))
+                Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{}` holds a module and is rebound from itself, so what it refers to cannot be listed", name()))
                     .help("give each module or function you use its own name"),
                 at,
             );
@@ -1084,6 +1091,7 @@ pub fn analyze(
         diags: Vec::new(),
         inventory: CodeInventory::default(),
         reported: HashSet::new(),
+        clean_paths: HashSet::new(),
     };
     for stmt in &module.body {
         a.visit_stmt(stmt);

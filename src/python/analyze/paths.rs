@@ -171,12 +171,44 @@ impl Analyzer<'_, '_> {
 
     /// Checks a fully resolved dotted path (an import or a reference).
     pub(super) fn check_path(&mut self, path: &str, at: Range<usize>) {
-        let Some(rest) = path.strip_prefix("builtins.") else {
-            return self.check_module_path(path, at);
+        self.report_path_findings(path, at, false);
+    }
+
+    pub(super) fn check_module_path(&mut self, path: &str, at: Range<usize>) {
+        self.report_path_findings(path, at, true);
+    }
+
+    /// Reports what `path_findings` finds. The findings depend only on the
+    /// path and the policy, and the same few paths are met at every
+    /// reference: a path found clean once is not worked out again. (For a
+    /// path outside `builtins`, both checks are the same check.)
+    fn report_path_findings(&mut self, path: &str, at: Range<usize>, module: bool) {
+        let builtin = path.starts_with("builtins.");
+        let memo = !(module && builtin);
+        if memo && self.clean_paths.contains(path) {
+            return;
+        }
+        let found = if module {
+            self.module_path_findings(path)
+        } else {
+            self.path_findings(path)
         };
+        if memo && found.is_empty() {
+            self.clean_paths.insert(path.to_string());
+        }
+        for d in found {
+            self.report(d, at.clone());
+        }
+    }
+
+    fn path_findings(&self, path: &str) -> Vec<Diagnostic> {
+        let Some(rest) = path.strip_prefix("builtins.") else {
+            return self.module_path_findings(path);
+        };
+        let mut found = Vec::new();
         if let Some(call) = self.policy.blocked_calls.iter().find(|c| c.name == rest) {
-            let reason = call.reason.clone();
-            self.report(
+            let reason = &call.reason;
+            found.push(
                 Diagnostic::new(
                     &rules::BLOCKED_BUILTIN,
                     format!("`{rest}` is blocked: {reason}"),
@@ -184,78 +216,79 @@ impl Analyzer<'_, '_> {
                 .help(
                     "use the object directly (a dict of layers instead of getattr, for instance)",
                 ),
-                at,
             );
         }
+        found
     }
 
-    pub(super) fn check_module_path(&mut self, path: &str, at: Range<usize>) {
+    fn module_path_findings(&self, path: &str) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
         for name in spellings(path) {
             if let Some(b) = self.policy.blocked_submodule(&name) {
-                let (blocked, reason) = (b.name.clone(), b.reason.clone());
-                self.report(
+                let (blocked, reason) = (&b.name, &b.reason);
+                found.push(
                     Diagnostic::new(
                         &rules::BLOCKED_SUBMODULE,
                         format!("`{path}` reaches the blocked `{blocked}`: {reason}"),
                     )
                     .help("remove it; the network's analyzer rejects it"),
-                    at.clone(),
                 );
                 break;
             }
         }
         let mut parts = path.split('.');
-        let Some(root) = parts.next() else { return };
+        let Some(root) = parts.next() else {
+            return found;
+        };
         if !self.policy.is_allowed_module(root) {
-            return; // its import is what gets reported
+            return found; // its import is what gets reported
         }
         let mut current = root.to_string();
         for attr in parts {
             match module_attribute(&current, attr).map(str::to_string) {
                 Some(real) if !self.policy.is_allowed_module(&real) => {
-                    self.report(
+                    found.push(
                         Diagnostic::new(&rules::MODULE_VIA_ATTRIBUTE, format!("`{current}.{attr}` is the module `{real}`, which is not allowed"))
                             .help("an allowed module's attribute is still the blocked module; do not reach through it"),
-                        at,
                     );
-                    return;
+                    return found;
                 }
                 Some(real) => current = real,
                 // Not a module attribute in the pinned libraries, yet named like
                 // a blocked module: a newer version's rename or a crafted path.
                 None if self.policy.blocked_module(attr).is_some() => {
-                    self.report(
+                    found.push(
                         Diagnostic::new(
                             &rules::MODULE_VIA_ATTRIBUTE,
                             format!("`{current}.{attr}` names the blocked module `{attr}`"),
                         )
                         .help("do not reach modules through another module's attributes"),
-                        at,
                     );
-                    return;
+                    return found;
                 }
                 None => current = format!("{current}.{attr}"),
             }
         }
-        let always: Vec<(String, String, String)> = apis_covering(&self.policy.apis, path)
-            .into_iter()
-            .filter(|(a, _)| a.when == ApiCondition::Always)
-            .map(|(a, n)| (a.name.clone(), a.reason.clone(), n))
-            .collect();
-        for (name, reason, spelt) in always {
-            let via = if spelt == path || spelt.starts_with(&name) && path.starts_with(&name) {
+        for (api, spelt) in apis_covering(&self.policy.apis, path) {
+            if api.when != ApiCondition::Always {
+                continue;
+            }
+            let (name, reason) = (&api.name, &api.reason);
+            let via = if spelt == path
+                || spelt.starts_with(name.as_str()) && path.starts_with(name.as_str())
+            {
                 String::new()
             } else {
                 format!(" (the same object as `{spelt}`)")
             };
-            self.report(
+            found.push(
                 Diagnostic::new(
                     &rules::DANGEROUS_API,
                     format!("`{path}` uses `{name}`{via}: {reason}"),
                 )
                 .help("load weights with safetensors and build everything from local files"),
-                at.clone(),
             );
         }
+        found
     }
 }

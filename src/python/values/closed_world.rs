@@ -290,6 +290,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             self.computing_targets.set(false);
             self.params.borrow_mut().clear();
             self.names.borrow_mut().clear();
+            self.attributes.borrow_mut().clear();
             *self.call_targets.borrow_mut() = Some(map);
         }
         self.call_targets
@@ -428,18 +429,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn reachable_scopes(&self) -> HashSet<ScopeId> {
         let model = self.model;
         let mut live: HashSet<ScopeId> = HashSet::new();
-        let mut queue = vec![MODULE_SCOPE];
+        // The scopes of each function and class name (`worklist.rs`).
+        let mut queue = super::worklist::ScopeStack::new(model);
+        queue.push(MODULE_SCOPE);
         if let Some(f) = self.load_model() {
             queue.push(model.functions[f].scope);
-        }
-        let mut by_name: HashMap<&str, Vec<ScopeId>> = HashMap::new();
-        for f in &model.functions {
-            if !f.is_lambda {
-                by_name.entry(f.name.as_str()).or_default().push(f.scope);
-            }
-        }
-        for c in &model.classes {
-            by_name.entry(c.name.as_str()).or_default().push(c.scope);
         }
         let mut refs_by_scope: HashMap<ScopeId, Vec<usize>> = HashMap::new();
         for (i, r) in model.references.iter().enumerate() {
@@ -451,12 +445,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 children.entry(p).or_default().push(id);
             }
         }
-        let mut used_classes: HashSet<ClassId> = HashSet::new();
+        // By id, not hashed.
+        let mut used_classes = vec![false; model.classes.len()];
+        let mut is_live = vec![false; model.scopes.len()];
         loop {
             while let Some(s) = queue.pop() {
-                if !live.insert(s) {
+                if is_live.get(s).copied().unwrap_or(false) || !live.insert(s) {
                     continue;
                 }
+                if let Some(l) = is_live.get_mut(s) {
+                    *l = true;
+                }
+                queue.mark_live(s);
                 for &child in children.get(&s).into_iter().flatten() {
                     let cs = &model.scopes[child];
                     let runs_with_parent = match (cs.kind, cs.func) {
@@ -478,18 +478,20 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     if !self.guards_may_hold(&r.guards) {
                         continue;
                     }
-                    for &target in by_name.get(r.name.as_str()).into_iter().flatten() {
-                        if let Some(c) = model.scopes[target].class {
-                            used_classes.insert(c);
+                    // Every scope of that name; their classes are used.
+                    for &target in queue.push_name(r.name.as_str()) {
+                        if let Some(c) = model.scopes[target].class
+                            && let Some(used) = used_classes.get_mut(c)
+                        {
+                            *used = true;
                         }
-                        queue.push(target);
                     }
                 }
             }
             // Methods that Python or a library base calls by name.
             for (id, c) in model.classes.iter().enumerate() {
                 if !live.contains(&c.scope)
-                    || !(used_classes.contains(&id) || !c.decorators.is_empty())
+                    || !(used_classes.get(id).copied().unwrap_or(false) || !c.decorators.is_empty())
                 {
                     continue;
                 }
