@@ -124,7 +124,7 @@ impl Runner {
 
 /// A failed instantiation or call, said in terms of the limits.
 fn explain(e: &wasmtime::Error, store: &Store<Limits>, during: &str) -> String {
-    if let Some(limit) = store.data().refused {
+    if let Some(limit) = &store.data().refused {
         return format!("{during} went over the memory limit: it asked for {limit}");
     }
     match e.downcast_ref::<Trap>() {

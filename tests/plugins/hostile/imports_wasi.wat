@@ -1,6 +1,6 @@
 ;; Hostile: imports WASI's environment (a capability gasguard does not offer). Refused before it runs.
 ;; A component of the `plugin` world (wit/gasguard-plugin.wit) whose
-;; `describe` is valid; tests/plugins.rs assembles it with the `wat` crate.
+;; `describe` is valid; tests/plugins.rs assembles it with `wasm-tools parse`.
 (component
   (import "wasi:cli/environment@0.2.0" (instance $env
     (export "get-arguments" (func (result (list string))))))

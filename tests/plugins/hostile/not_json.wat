@@ -1,6 +1,6 @@
 ;; Hostile: `check` returns text that is not the interface's JSON.
 ;; A component of the `plugin` world (wit/gasguard-plugin.wit) whose
-;; `describe` is valid; tests/plugins.rs assembles it with the `wat` crate.
+;; `describe` is valid; tests/plugins.rs assembles it with `wasm-tools parse`.
 (component
   (core module $m
     (memory (export "memory") 4)

@@ -1,6 +1,6 @@
 ;; Hostile: `check` takes a u32, not a string: not the interface's type.
 ;; A component of the `plugin` world (wit/gasguard-plugin.wit) whose
-;; `describe` is valid; tests/plugins.rs assembles it with the `wat` crate.
+;; `describe` is valid; tests/plugins.rs assembles it with `wasm-tools parse`.
 (component
   (core module $m
     (memory (export "memory") 4)
