@@ -51,7 +51,7 @@ fn wat_plugin(dir: &Path, wat: &str) -> String {
 /// Runs gasguard with its own plugin cache; a run that does not end within
 /// a minute is a hang, and fails the test.
 fn run(args: &[&str], cache: &Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gasguard"))
+    let child = Command::new(env!("CARGO_BIN_EXE_gasguard"))
         .args(args)
         .env("NO_COLOR", "1")
         .env("GASGUARD_CACHE_DIR", cache)
@@ -59,15 +59,17 @@ fn run(args: &[&str], cache: &Path) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run gasguard");
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
+    let pid = child.id() as i32;
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || send.send(child.wait_with_output()));
+    match receive.recv_timeout(Duration::from_secs(60)) {
+        Ok(output) => output.expect("gasguard's output"),
+        Err(_) => {
+            // SAFETY: kill(2) on the child this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("gasguard {args:?} hung");
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    child.wait_with_output().expect("output")
 }
 
 fn check(path: &Path, extra: &[&str], cache: &Path) -> (i32, serde_json::Value, String) {
