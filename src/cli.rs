@@ -163,10 +163,7 @@ impl GateArgs {
     }
 
     /// The settings' pinned plugins, then those given with `--plugin`.
-    fn load_plugins(
-        &self,
-        settings: Option<&Settings>,
-    ) -> anyhow::Result<crate::plugins::Plugins> {
+    fn load_plugins(&self, settings: Option<&Settings>) -> anyhow::Result<crate::plugins::Plugins> {
         crate::plugins::Plugins::load(&plugin_specs(&self.plugins, settings))
     }
 
@@ -628,10 +625,7 @@ fn run_push(push: crate::push::PushArgs, gate: GateArgs) -> anyhow::Result<i32> 
 
 /// `--plugin` files (unpinned: named on the command line) after the
 /// settings' plugins (pinned by sha256).
-fn plugin_specs(
-    given: &[PathBuf],
-    settings: Option<&Settings>,
-) -> Vec<crate::plugins::PluginSpec> {
+fn plugin_specs(given: &[PathBuf], settings: Option<&Settings>) -> Vec<crate::plugins::PluginSpec> {
     let pinned = settings.map(|s| s.plugins.clone()).unwrap_or_default();
     let given = given.iter().map(|path| crate::plugins::PluginSpec {
         path: path.clone(),

@@ -28,7 +28,10 @@ fn examples() -> &'static Path {
 }
 
 fn example(name: &str) -> String {
-    examples().join(format!("{name}.wasm")).display().to_string()
+    examples()
+        .join(format!("{name}.wasm"))
+        .display()
+        .to_string()
 }
 
 /// A test plugin in WAT, assembled into a component file by wasm-tools
@@ -73,7 +76,14 @@ fn run(args: &[&str], cache: &Path) -> Output {
 }
 
 fn check(path: &Path, extra: &[&str], cache: &Path) -> (i32, serde_json::Value, String) {
-    let mut args = vec!["check", "--sandbox", "off", "--no-config", "--format", "json"];
+    let mut args = vec![
+        "check",
+        "--sandbox",
+        "off",
+        "--no-config",
+        "--format",
+        "json",
+    ];
     args.push(path.to_str().expect("utf-8"));
     args.extend_from_slice(extra);
     let out = run(&args, cache);
@@ -89,8 +99,12 @@ fn with_weights(header: &str, data_len: u64) -> tempfile::TempDir {
     let dir = example_dir(&[]);
     let path = dir.path().join("model.safetensors");
     std::fs::write(&path, safetensors(header, &[])).expect("write");
-    let file = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
-    file.set_len(8 + header.len() as u64 + data_len).expect("extend");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
+    file.set_len(8 + header.len() as u64 + data_len)
+        .expect("extend");
     dir
 }
 
@@ -108,19 +122,30 @@ fn budget_plugin_in_zig_accepts_the_example_and_rejects_an_oversized_model() {
     assert_eq!(report["submissions"][0]["plugins"][0]["name"], "budget");
 
     let params: u64 = 300_000_001;
-    let header = format!(r#"{{"w":{{"dtype":"F32","shape":[{params}],"data_offsets":[0,{}]}}}}"#, params * 4);
+    let header = format!(
+        r#"{{"w":{{"dtype":"F32","shape":[{params}],"data_offsets":[0,{}]}}}}"#,
+        params * 4
+    );
     let bad = with_weights(&header, params * 4);
     let (exit, report, err) = check(bad.path(), &["--plugin", &example("budget")], cache.path());
     let found = codes(&report);
     assert_eq!(exit, 1, "{found:?} {err}");
-    assert!(found.contains(&"X-budget-001".into()) && found.contains(&"X-budget-002".into()), "{found:?}");
+    assert!(
+        found.contains(&"X-budget-001".into()) && found.contains(&"X-budget-002".into()),
+        "{found:?}"
+    );
     let d = report["submissions"][0]["diagnostics"]
         .as_array()
         .and_then(|a| a.iter().find(|d| d["code"] == "X-budget-001"))
         .expect("X-budget-001")
         .clone();
     assert_eq!(d["path"], "model.safetensors");
-    assert!(d["message"].as_str().is_some_and(|m| m.contains("300000001")), "{d}");
+    assert!(
+        d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("300000001")),
+        "{d}"
+    );
 }
 
 #[test]
@@ -128,11 +153,19 @@ fn tensor_names_plugin_in_c_flags_unconventional_names() {
     let cache = tempfile::tempdir().expect("cache");
     let good = common::repo().join("examples/image");
     let (exit, report, err) = check(&good, &["--plugin", &example("tensor-names")], cache.path());
-    assert_eq!((exit, codes(&report).iter().any(|c| c.starts_with("X-"))), (0, false), "{err}");
+    assert_eq!(
+        (exit, codes(&report).iter().any(|c| c.starts_with("X-"))),
+        (0, false),
+        "{err}"
+    );
 
     let header = r#"{"Encoder.Weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"fc weight":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},"fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}}"#;
     let bad = with_weights(header, 24);
-    let (exit, report, err) = check(bad.path(), &["--plugin", &example("tensor-names")], cache.path());
+    let (exit, report, err) = check(
+        bad.path(),
+        &["--plugin", &example("tensor-names")],
+        cache.path(),
+    );
     let messages: Vec<String> = report["submissions"][0]["diagnostics"]
         .as_array()
         .expect("diagnostics")
@@ -142,7 +175,10 @@ fn tensor_names_plugin_in_c_flags_unconventional_names() {
         .collect();
     assert_eq!(exit, 1, "{err}");
     assert_eq!(messages.len(), 2, "{messages:?}");
-    assert!(messages[0].contains("Encoder.Weight") && messages[1].contains("fc weight"), "{messages:?}");
+    assert!(
+        messages[0].contains("Encoder.Weight") && messages[1].contains("fc weight"),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -152,7 +188,15 @@ fn plugin_findings_show_in_every_format_and_strict_applies() {
     let warn = wat_plugin(dir.path(), "warn.wat");
     let good = common::repo().join("examples/image");
     let good = good.to_str().expect("utf-8");
-    let base = ["check", "--sandbox", "off", "--no-config", good, "--plugin", &warn];
+    let base = [
+        "check",
+        "--sandbox",
+        "off",
+        "--no-config",
+        good,
+        "--plugin",
+        &warn,
+    ];
     let with = |extra: &[&str]| {
         let mut args = base.to_vec();
         args.extend_from_slice(extra);
@@ -162,18 +206,27 @@ fn plugin_findings_show_in_every_format_and_strict_applies() {
     let human = with(&["--format", "human"]);
     let stdout = String::from_utf8_lossy(&human.stdout);
     assert_eq!(human.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("X-warn-001") && stdout.contains("a warning"), "{stdout}");
+    assert!(
+        stdout.contains("X-warn-001") && stdout.contains("a warning"),
+        "{stdout}"
+    );
     assert_eq!(with(&["--strict"]).status.code(), Some(1));
 
     let github = String::from_utf8_lossy(&with(&["--format", "github"]).stdout).into_owned();
-    assert!(github.contains("::warning") && github.contains("X-warn-001"), "{github}");
+    assert!(
+        github.contains("::warning") && github.contains("X-warn-001"),
+        "{github}"
+    );
 
     let sarif: serde_json::Value =
         serde_json::from_slice(&with(&["--format", "sarif"]).stdout).expect("sarif");
     assert_eq!(sarif_schema_errors(&sarif), Vec::<String>::new());
     let run0 = &sarif["runs"][0];
     assert_eq!(run0["tool"]["extensions"][0]["name"], "warn");
-    assert_eq!(run0["tool"]["extensions"][0]["rules"][0]["id"], "X-warn-001");
+    assert_eq!(
+        run0["tool"]["extensions"][0]["rules"][0]["id"],
+        "X-warn-001"
+    );
     let result = run0["results"]
         .as_array()
         .and_then(|r| r.iter().find(|r| r["ruleId"] == "X-warn-001"))
@@ -207,7 +260,14 @@ fn settings_pin_plugins_by_hash() {
     };
     let check_sub = || {
         run(
-            &["check", "--sandbox", "off", "--format", "json", sub.to_str().expect("utf-8")],
+            &[
+                "check",
+                "--sandbox",
+                "off",
+                "--format",
+                "json",
+                sub.to_str().expect("utf-8"),
+            ],
             cache.path(),
         )
     };
@@ -215,13 +275,19 @@ fn settings_pin_plugins_by_hash() {
     let ok = check_sub();
     let report: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("json");
     assert_eq!(ok.status.code(), Some(0));
-    assert_eq!(report["submissions"][0]["plugins"][0]["sha256"], sha.as_str());
+    assert_eq!(
+        report["submissions"][0]["plugins"][0]["sha256"],
+        sha.as_str()
+    );
 
     settings(&"0".repeat(64));
     let refused = check_sub();
     let err = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{err}");
-    assert!(err.contains("budget.wasm") && err.contains("pin the new hash"), "{err}");
+    assert!(
+        err.contains("budget.wasm") && err.contains("pin the new hash"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -230,8 +296,14 @@ fn rules_lists_a_plugins_rules() {
     let out = run(&["rules", "--plugin", &example("budget")], cache.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0));
-    assert!(text.contains("X-budget-001") && text.contains("X-budget-002") && text.contains("P101"), "{text}");
-    let one = run(&["rules", "X-budget-002", "--plugin", &example("budget")], cache.path());
+    assert!(
+        text.contains("X-budget-001") && text.contains("X-budget-002") && text.contains("P101"),
+        "{text}"
+    );
+    let one = run(
+        &["rules", "X-budget-002", "--plugin", &example("budget")],
+        cache.path(),
+    );
     assert!(String::from_utf8_lossy(&one.stdout).contains("10^9 bytes"));
 }
 
@@ -244,12 +316,24 @@ fn pack_refuses_what_a_plugin_rejects() {
     let zip = dir.path().join("out.zip");
     let out = run(
         &[
-            "pack", bad.path().to_str().expect("utf-8"), "-o", zip.to_str().expect("utf-8"),
-            "--sandbox", "off", "--no-config", "--plugin", &example("tensor-names"),
+            "pack",
+            bad.path().to_str().expect("utf-8"),
+            "-o",
+            zip.to_str().expect("utf-8"),
+            "--sandbox",
+            "off",
+            "--no-config",
+            "--plugin",
+            &example("tensor-names"),
         ],
         cache.path(),
     );
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("X-tensor-names-001"));
     assert!(!zip.exists());
 }
@@ -282,9 +366,15 @@ const HOSTILE: &[(&str, &str)] = &[
     ("not_json.wat", "returned JSON that is not"),
     ("out_of_bounds.wat", "`check` failed"),
     ("oversized_output.wat", "the limit is 1048576"),
-    ("imports_wasi.wat", "imports `wasi:cli/environment@0.2.0`, which gasguard does not offer"),
+    (
+        "imports_wasi.wat",
+        "imports `wasi:cli/environment@0.2.0`, which gasguard does not offer",
+    ),
     ("wrong_type.wat", "does not have the type"),
-    ("wrong_version.wat", "does not export `gasguard:plugin/policy@1.0.0`"),
+    (
+        "wrong_version.wat",
+        "does not export `gasguard:plugin/policy@1.0.0`",
+    ),
 ];
 
 #[test]
@@ -297,8 +387,14 @@ fn hostile_plugins_fail_closed_naming_the_plugin() {
         let started = Instant::now();
         let (exit, _, err) = check(&good, &["--plugin", &plugin], cache.path());
         assert_eq!(exit, 2, "{wat}: {err}");
-        assert!(err.contains(expected), "{wat}: expected {expected:?} in: {err}");
-        assert!(err.contains(&plugin), "{wat}: the error names the plugin file: {err}");
+        assert!(
+            err.contains(expected),
+            "{wat}: expected {expected:?} in: {err}"
+        );
+        assert!(
+            err.contains(&plugin),
+            "{wat}: the error names the plugin file: {err}"
+        );
         assert!(!err.contains("panicked"), "{wat}: {err}");
         eprintln!("{wat}: {:?}: {}", started.elapsed(), err.trim());
     }

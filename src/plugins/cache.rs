@@ -22,7 +22,11 @@ use wasmtime::component::Component;
 /// `$GASGUARD_CACHE_DIR`, else `$XDG_CACHE_HOME/gasguard`, else
 /// `~/.cache/gasguard`; plugins go in its `plugins/`.
 fn cache_dir() -> Option<PathBuf> {
-    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let non_empty = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let base = non_empty("GASGUARD_CACHE_DIR")
         .or_else(|| non_empty("XDG_CACHE_HOME").map(|d| d.join("gasguard")))
         .or_else(|| non_empty("HOME").map(|d| d.join(".cache").join("gasguard")))?;

@@ -40,21 +40,37 @@ impl Runner {
     pub fn new(component: Component) -> Result<Runner, String> {
         let engine = engine()?;
         let ty = component.component_type();
-        let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
+        let imports: Vec<String> = ty
+            .imports(engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
         if !imports.is_empty() {
             return Err(format!(
                 "it imports {}, which gasguard does not offer: a plugin gets no capabilities (files, network, clocks, environment, randomness) and must import nothing",
-                imports.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                imports
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let missing = || {
-            let exports: Vec<String> = ty.exports(engine).map(|(name, _)| format!("`{name}`")).collect();
+            let exports: Vec<String> = ty
+                .exports(engine)
+                .map(|(name, _)| format!("`{name}`"))
+                .collect();
             format!(
                 "it does not export `{EXPORT}` with `{DESCRIBE}` and `{CHECK}` (it exports {}); build it against wit/gasguard-plugin.wit",
-                if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+                if exports.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    exports.join(", ")
+                }
             )
         };
-        let interface = component.get_export_index(None, EXPORT).ok_or_else(missing)?;
+        let interface = component
+            .get_export_index(None, EXPORT)
+            .ok_or_else(missing)?;
         let describe = component
             .get_export_index(Some(&interface), DESCRIBE)
             .ok_or_else(missing)?;

@@ -19,7 +19,9 @@ fn spanned(node: &yaml::Node) -> Value {
         yaml::Value::Null => Value::Null,
         yaml::Value::Bool(b) => json!(b),
         yaml::Value::Int(i) => json!(i),
-        yaml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        yaml::Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+        }
         yaml::Value::Str(s) | yaml::Value::BigInt(s) | yaml::Value::Timestamp(s) => json!(s),
         yaml::Value::Seq(items) => Value::Array(items.iter().map(spanned).collect()),
         yaml::Value::Map(entries) => Value::Array(
@@ -127,7 +129,10 @@ mod tests {
         let keys: Vec<&String> = doc.as_object().expect("object").keys().collect();
         assert_eq!(keys.len(), 10);
         for key in keys {
-            assert!(docs.contains(&format!("| `{key}` |")), "docs/plugins.md lacks `{key}`");
+            assert!(
+                docs.contains(&format!("| `{key}` |")),
+                "docs/plugins.md lacks `{key}`"
+            );
         }
     }
 }

@@ -107,8 +107,9 @@ fn one_line(text: &str, max: usize) -> bool {
 /// Reads `describe`'s document. The rules it declares live for the rest of
 /// the process (a few per plugin, loaded once).
 pub fn parse_info(json: &str) -> Result<PluginInfo, String> {
-    let raw: RawInfo = serde_json::from_str(json)
-        .map_err(|e| format!("`describe` returned JSON that is not {PACKAGE}'s plugin description: {e}"))?;
+    let raw: RawInfo = serde_json::from_str(json).map_err(|e| {
+        format!("`describe` returned JSON that is not {PACKAGE}'s plugin description: {e}")
+    })?;
     if !is_plugin_name(&raw.name) {
         return Err(format!(
             "`describe` names the plugin {:?}: a name is 1 to 32 of a-z, 0-9 and -, starting with a letter",
@@ -228,7 +229,9 @@ pub fn parse_output(
             (None, Some(_)) => return Err(at("a span needs a file".into())),
             (Some(file), span) => {
                 if !targets.entries.contains(&file) {
-                    return Err(at(format!("file {file:?} is not an entry of the submission")));
+                    return Err(at(format!(
+                        "file {file:?} is not an entry of the submission"
+                    )));
                 }
                 if let Some([start, end]) = span {
                     let Some(text) = targets.sources.get(&file) else {
@@ -264,7 +267,8 @@ mod tests {
 
     fn targets() -> (Vec<String>, BTreeMap<String, String>) {
         let entries = vec!["model.py".to_string(), "model.safetensors".to_string()];
-        let sources = BTreeMap::from([("model.py".to_string(), "import torch\né = 1\n".to_string())]);
+        let sources =
+            BTreeMap::from([("model.py".to_string(), "import torch\né = 1\n".to_string())]);
         (entries, sources)
     }
 
@@ -276,9 +280,16 @@ mod tests {
         assert!(crate::rules::all().all(|r| !r.code.starts_with(CODE_PREFIX)));
         // A plugin returning a built-in code is refused, not mapped to it.
         let (entries, sources) = targets();
-        let t = Targets { entries: &entries, sources: &sources };
-        let err = parse_output(r#"{"diagnostics": [{"code": "P101", "message": "m"}]}"#, &info, &t)
-            .expect_err("undeclared code");
+        let t = Targets {
+            entries: &entries,
+            sources: &sources,
+        };
+        let err = parse_output(
+            r#"{"diagnostics": [{"code": "P101", "message": "m"}]}"#,
+            &info,
+            &t,
+        )
+        .expect_err("undeclared code");
         assert!(err.contains("not one of the rules"), "{err}");
         let err = parse_info(&INFO.replace("\"001\"", "\"p-101\"")).expect_err("bad code");
         assert!(err.contains("A-Z and 0-9"), "{err}");
@@ -290,7 +301,10 @@ mod tests {
     fn docs_and_lookups_match_the_wit_file() {
         let wit = include_str!("../../wit/gasguard-plugin.wit");
         let docs = include_str!("../../docs/plugins.md");
-        assert!(docs.contains(wit), "docs/plugins.md lacks the current wit/gasguard-plugin.wit");
+        assert!(
+            docs.contains(wit),
+            "docs/plugins.md lacks the current wit/gasguard-plugin.wit"
+        );
         assert!(wit.contains(&format!("package {PACKAGE};")));
         let (package, version) = PACKAGE.split_once('@').expect("versioned");
         assert_eq!(EXPORT, format!("{package}/policy@{version}"));
@@ -303,18 +317,33 @@ mod tests {
     fn spans_must_fall_inside_a_file_gasguard_read() {
         let info = parse_info(INFO).expect("valid description");
         let (entries, sources) = targets();
-        let t = Targets { entries: &entries, sources: &sources };
+        let t = Targets {
+            entries: &entries,
+            sources: &sources,
+        };
         let ok = parse_output(
             r#"{"diagnostics": [{"code": "001", "message": "m", "file": "model.py", "span": [0, 6], "severity": "warning"}]}"#,
             &info,
             &t,
         )
         .expect("valid output");
-        assert_eq!((ok[0].span.clone(), ok[0].severity), (Some(0..6), Severity::Warning));
+        assert_eq!(
+            (ok[0].span.clone(), ok[0].severity),
+            (Some(0..6), Severity::Warning)
+        );
         for (bad, why) in [
-            (r#"{"file": "model.py", "span": [0, 99]}"#, "not a byte range"),
-            (r#"{"file": "model.py", "span": [14, 15]}"#, "not a byte range"),
-            (r#"{"file": "model.safetensors", "span": [0, 1]}"#, "did not read"),
+            (
+                r#"{"file": "model.py", "span": [0, 99]}"#,
+                "not a byte range",
+            ),
+            (
+                r#"{"file": "model.py", "span": [14, 15]}"#,
+                "not a byte range",
+            ),
+            (
+                r#"{"file": "model.safetensors", "span": [0, 1]}"#,
+                "did not read",
+            ),
             (r#"{"file": "other.py"}"#, "not an entry"),
             (r#"{"span": [0, 1]}"#, "needs a file"),
         ] {
@@ -325,7 +354,8 @@ mod tests {
             let err = parse_output(&doc, &info, &t).expect_err(bad);
             assert!(err.contains(why), "{bad}: {err}");
         }
-        let err = parse_output(r#"{"diagnostics": [], "extra": 1}"#, &info, &t).expect_err("unknown field");
+        let err = parse_output(r#"{"diagnostics": [], "extra": 1}"#, &info, &t)
+            .expect_err("unknown field");
         assert!(err.contains("unknown field"), "{err}");
     }
 }

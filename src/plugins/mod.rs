@@ -80,7 +80,10 @@ pub fn unavailable(path: &Path) -> String {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Plugins {
@@ -242,7 +245,10 @@ mod tests {
     #[test]
     fn a_build_without_the_feature_says_how_to_get_it() {
         let msg = unavailable(Path::new("p.wasm"));
-        assert!(msg.contains("p.wasm") && msg.contains("`plugins` feature"), "{msg}");
+        assert!(
+            msg.contains("p.wasm") && msg.contains("`plugins` feature"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -255,6 +261,9 @@ mod tests {
             sha256: Some("00".repeat(32)),
         };
         let err = Plugins::load(&[spec]).expect_err("mismatch").to_string();
-        assert!(err.contains("pin the new hash") && err.contains("p.wasm"), "{err}");
+        assert!(
+            err.contains("pin the new hash") && err.contains("p.wasm"),
+            "{err}"
+        );
     }
 }

@@ -123,9 +123,12 @@ pub fn render(reports: &[SubmissionReport]) -> String {
         .collect();
     // A plugin rule's place: (extension index, rule index within it).
     let plugin_rule = |code: &str| {
-        components.iter().enumerate().find_map(|(i, (_, _, rules))| {
-            rules.iter().position(|r| r.code == code).map(|j| (i, j))
-        })
+        components
+            .iter()
+            .enumerate()
+            .find_map(|(i, (_, _, rules))| {
+                rules.iter().position(|r| r.code == code).map(|j| (i, j))
+            })
     };
     let mut results = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
