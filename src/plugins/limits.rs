@@ -7,7 +7,7 @@ pub const MAX_PLUGIN_BYTES: u64 = 64 << 20;
 
 /// Instructions (wasmtime fuel: about one per WebAssembly operator) per call.
 /// A plugin walking the facts of a large submission uses well under 1 %;
-/// an endless loop stops here in about a second.
+/// an endless loop stops here within seconds.
 pub const FUEL_PER_CALL: u64 = 2_000_000_000;
 
 /// Linear memory of one instance, all memories together.
