@@ -274,12 +274,26 @@ fn push_runs_the_gates_plugins() {
     assert!(status.success());
     let out = env.push(
         "full",
-        &["--dry-run", "--skip-chain", path(sub.path()), "--plugin", path(&plugin)],
+        &[
+            "--dry-run",
+            "--skip-chain",
+            path(sub.path()),
+            "--plugin",
+            path(&plugin),
+        ],
         &[("GASGUARD_CACHE_DIR", path(dir.path()))],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("trap.wasm") && text(&out).contains("trapped"), "{}", text(&out));
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("{\"filename\""), "{}", text(&out));
+    assert!(
+        text(&out).contains("trap.wasm") && text(&out).contains("trapped"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("{\"filename\""),
+        "{}",
+        text(&out)
+    );
 }
 
 // ---------------------------------------------------------------- keys
