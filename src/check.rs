@@ -33,6 +33,8 @@ pub struct CheckOptions {
     pub static_checks: bool,
     /// Hardening rules the repository's settings ignore (`gasguard.toml`).
     pub ignores: Vec<crate::suppression::Ignore>,
+    /// Policy plugins (`--plugin`, settings' `plugins`), run after the static checks.
+    pub plugins: crate::plugins::Plugins,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -60,6 +62,8 @@ pub struct SubmissionReport {
     pub entries: Vec<EntrySummary>,
     /// Findings of ignored hardening rules: out of the verdict, still reported.
     pub suppressed: Vec<crate::suppression::Suppressed>,
+    /// The plugins that ran, with their rules (SARIF lists them).
+    pub plugins: Vec<crate::plugins::PluginSummary>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -105,6 +109,7 @@ pub fn check_path(
         code: None,
         entries: Vec::new(),
         suppressed: Vec::new(),
+        plugins: Vec::new(),
     };
     if let Some(sub) = Submission::open(path, policy, &mut diags)? {
         report.is_zip = sub.is_zip();
@@ -123,6 +128,13 @@ pub fn check_path(
             })
             .collect();
         check_submission(&sub, policy, options, &mut report, &mut diags)?;
+        if options.static_checks && !options.plugins.is_empty() {
+            crate::progress::stage("running plugins");
+            let modality = options.modality;
+            let mut found = options.plugins.run(&report, &diags, policy, modality)?;
+            diags.append(&mut found);
+            report.plugins = options.plugins.summaries();
+        }
     } else if !options.static_checks {
         diags.push(Diagnostic::new(
             &rules::runtime::NO_RESULT,

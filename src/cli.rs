@@ -120,6 +120,10 @@ struct GateArgs {
     no_strict: bool,
     #[command(flatten)]
     settings: SettingsArgs,
+    /// A policy plugin (WebAssembly component) to run after the static
+    /// checks; repeatable; added to the settings' `plugins` (docs/plugins.md).
+    #[arg(long = "plugin", value_name = "FILE.wasm")]
+    plugins: Vec<PathBuf>,
 }
 
 /// Where the per-repository settings come from.
@@ -154,7 +158,13 @@ impl GateArgs {
             runtime: self.runtime.options(),
             static_checks: true,
             ignores: settings.map(|s| s.ignores.clone()).unwrap_or_default(),
+            plugins: Default::default(),
         }
+    }
+
+    /// The settings' pinned plugins, then those given with `--plugin`.
+    fn load_plugins(&self, settings: Option<&Settings>) -> anyhow::Result<crate::plugins::Plugins> {
+        crate::plugins::Plugins::load(&plugin_specs(&self.plugins, settings))
     }
 
     fn policy(&self, settings: Option<&Settings>) -> Option<PathBuf> {
@@ -228,6 +238,9 @@ enum Command {
         /// Write one Markdown page per rule into DIR (how docs/rules is made).
         #[arg(long, hide = true)]
         write_docs: Option<PathBuf>,
+        /// Also list (or look up) the rules of this plugin; repeatable.
+        #[arg(long = "plugin", value_name = "FILE.wasm")]
+        plugins: Vec<PathBuf>,
     },
     /// Create a new submission that passes `gasguard check` as created:
     /// model.py, model_config.yaml and seeded weights; prints the command
@@ -288,8 +301,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
                 &paths,
             )?;
             let settings = settings.as_ref();
-            let options = gate.options(settings);
+            let mut options = gate.options(settings);
             let paths = crate::settings::paths_to_check(paths, settings)?;
+            options.plugins = gate.load_plugins(settings)?;
             let format = format
                 .or(settings.and_then(|s| s.format))
                 .unwrap_or(Format::Human);
@@ -318,6 +332,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
                 runtime: runtime.options(),
                 static_checks: false,
                 ignores: Vec::new(),
+                plugins: Default::default(),
             };
             run_check(vec![path], None, options, None, format, output, color)
         }
@@ -335,6 +350,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             )?;
             let settings = settings.as_ref();
             let mut options = gate.options(settings);
+            options.plugins = gate.load_plugins(settings)?;
             if options.modality.is_none() {
                 options.modality = settings.and_then(|s| s.modality_for(&path));
             }
@@ -344,7 +360,11 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             run_pack(path, output, gate.policy(settings), options, format, color)
         })(),
         Command::Push { push, gate } => run_push(push, gate),
-        Command::Rules { code, write_docs } => run_rules(code, write_docs),
+        Command::Rules {
+            code,
+            write_docs,
+            plugins,
+        } => run_rules(code, write_docs, plugins),
         Command::Init { dir, modality } => {
             crate::init::create(&dir, modality).map(|()| EXIT_ACCEPTED)
         }
@@ -583,6 +603,7 @@ fn run_push(push: crate::push::PushArgs, gate: GateArgs) -> anyhow::Result<i32> 
     let mut options = gate.options(settings);
     if !push.status {
         resolve_interpreter(&mut options)?;
+        options.plugins = gate.load_plugins(settings)?;
     }
     let mut print = |r: &check::SubmissionReport| {
         let _ = emit(
@@ -602,7 +623,25 @@ fn run_push(push: crate::push::PushArgs, gate: GateArgs) -> anyhow::Result<i32> 
     )
 }
 
-fn run_rules(code: Option<String>, write_docs: Option<PathBuf>) -> anyhow::Result<i32> {
+/// `--plugin` files (unpinned: named on the command line) after the
+/// settings' plugins (pinned by sha256).
+fn plugin_specs(given: &[PathBuf], settings: Option<&Settings>) -> Vec<crate::plugins::PluginSpec> {
+    let pinned = settings.map(|s| s.plugins.clone()).unwrap_or_default();
+    let given = given.iter().map(|path| crate::plugins::PluginSpec {
+        path: path.clone(),
+        sha256: None,
+    });
+    pinned.into_iter().chain(given).collect()
+}
+
+fn run_rules(
+    code: Option<String>,
+    write_docs: Option<PathBuf>,
+    plugins: Vec<PathBuf>,
+) -> anyhow::Result<i32> {
+    let plugins = crate::plugins::Plugins::load(&plugin_specs(&plugins, None))?;
+    let plugin_rules: Vec<&'static rules::Rule> =
+        plugins.iter().flat_map(|p| p.info.rules.clone()).collect();
     if let Some(dir) = write_docs {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -618,10 +657,14 @@ fn run_rules(code: Option<String>, write_docs: Option<PathBuf>) -> anyhow::Resul
     }
     match code {
         None => {
-            print!("{}", rules_table());
+            print!("{}", rules_table(rules::all().chain(plugin_rules)));
             Ok(EXIT_ACCEPTED)
         }
-        Some(code) => match rules::find(&code) {
+        Some(code) => match rules::find(&code).or_else(|| {
+            plugin_rules
+                .into_iter()
+                .find(|r| r.code.eq_ignore_ascii_case(&code) || r.name == code)
+        }) {
             Some(rule) => {
                 print!("{}", rule.docs_page());
                 Ok(EXIT_ACCEPTED)
@@ -631,9 +674,9 @@ fn run_rules(code: Option<String>, write_docs: Option<PathBuf>) -> anyhow::Resul
     }
 }
 
-fn rules_table() -> String {
+fn rules_table<'a>(all: impl Iterator<Item = &'a rules::Rule>) -> String {
     let mut out = String::new();
-    for r in rules::all() {
+    for r in all {
         out.push_str(&format!(
             "{:<5} {:<8} {:<10} {:<28} {}\n",
             r.code,

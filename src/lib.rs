@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod init;
 pub mod pack;
+pub mod plugins;
 pub mod policy;
 pub mod progress;
 pub mod push;

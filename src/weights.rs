@@ -21,6 +21,17 @@ pub struct WeightsSummary {
     pub total_bytes: u64,
     /// Bytes per dtype.
     pub dtypes: BTreeMap<String, u64>,
+    /// Every tensor in header order (for plugins; the report shows totals).
+    #[serde(skip)]
+    pub tensor_list: Vec<TensorShape>,
+}
+
+/// One tensor of a valid header.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TensorShape {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<u64>,
 }
 
 /// Bits per element of each safetensors dtype.
@@ -441,6 +452,11 @@ pub fn check(
         summary.tensors += 1;
         summary.parameters = summary.parameters.saturating_add(numel.unwrap_or(0));
         *summary.dtypes.entry(dtype.to_string()).or_default() += end - begin;
+        summary.tensor_list.push(TensorShape {
+            name: name.clone(),
+            dtype: dtype.to_string(),
+            shape,
+        });
         tensors.push(Tensor {
             name,
             dtype: dtype.to_string(),

@@ -256,6 +256,46 @@ fn chain_url(m: &Mock) -> String {
     format!("ws://127.0.0.1:{}", m.port)
 }
 
+/// `push` applies the gate's plugins: a plugin that fails stops the push
+/// before anything is signed or sent (exit 2, naming the plugin).
+#[test]
+fn push_runs_the_gates_plugins() {
+    let env = Env::new();
+    let sub = submission("image");
+    let dir = tempfile::tempdir().expect("dir");
+    let plugin = dir.path().join("trap.wasm");
+    let status = Command::new(common::repo().join(".venv/bin/wasm-tools"))
+        .arg("parse")
+        .arg(common::repo().join("tests/plugins/hostile/trap.wat"))
+        .arg("-o")
+        .arg(&plugin)
+        .status()
+        .expect("wasm-tools (scripts/setup-venv.sh installs it)");
+    assert!(status.success());
+    let out = env.push(
+        "full",
+        &[
+            "--dry-run",
+            "--skip-chain",
+            path(sub.path()),
+            "--plugin",
+            path(&plugin),
+        ],
+        &[("GASGUARD_CACHE_DIR", path(dir.path()))],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("trap.wasm") && text(&out).contains("trapped"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("{\"filename\""),
+        "{}",
+        text(&out)
+    );
+}
+
 // ---------------------------------------------------------------- keys
 
 #[test]

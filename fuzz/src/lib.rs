@@ -22,6 +22,7 @@ fn static_options() -> gasguard::check::CheckOptions {
         runtime: gasguard::runtime::RuntimeOptions::default(),
         static_checks: true,
         ignores: Vec::new(),
+        plugins: Default::default(),
     }
 }
 

@@ -47,6 +47,7 @@ pub fn render(reports: &[SubmissionReport]) -> String {
                 "code": r.code,
                 "entries": r.entries,
                 "runtime": r.runtime,
+                "plugins": r.plugins,
                 "diagnostics": diagnostics,
                 "suppressed": suppressed,
                 "summary": {

@@ -95,9 +95,41 @@ fn fingerprint_key(report: &SubmissionReport, d: &Diagnostic, uri: &str) -> Stri
     )
 }
 
+/// Each plugin as a tool extension with its own rules (SARIF §3.19.3):
+/// (name, version, rules), in the order the reports name them.
+fn plugin_components(reports: &[SubmissionReport]) -> Vec<(&str, &str, &[&'static rules::Rule])> {
+    let mut out: Vec<(&str, &str, &[&'static rules::Rule])> = Vec::new();
+    for plugin in reports.iter().flat_map(|r| &r.plugins) {
+        if !out.iter().any(|(name, ..)| *name == plugin.name) {
+            out.push((&plugin.name, &plugin.version, &plugin.rules));
+        }
+    }
+    out
+}
+
 pub fn render(reports: &[SubmissionReport]) -> String {
     let all: Vec<_> = rules::all().collect();
     let rule_objects: Vec<Value> = all.iter().map(|r| rule_object(r)).collect();
+    let components = plugin_components(reports);
+    let extensions: Vec<Value> = components
+        .iter()
+        .map(|(name, version, rules)| {
+            json!({
+                "name": name,
+                "version": version,
+                "rules": rules.iter().map(|r| rule_object(r)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    // A plugin rule's place: (extension index, rule index within it).
+    let plugin_rule = |code: &str| {
+        components
+            .iter()
+            .enumerate()
+            .find_map(|(i, (_, _, rules))| {
+                rules.iter().position(|r| r.code == code).map(|j| (i, j))
+            })
+    };
     let mut results = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for report in reports {
@@ -148,6 +180,14 @@ pub fn render(reports: &[SubmissionReport]) -> String {
                 "locations": [{"physicalLocation": physical}],
                 "partialFingerprints": {"gasguard/v1": fingerprint},
             });
+            if let Some((component, index)) = plugin_rule(d.rule.code) {
+                result["ruleIndex"] = json!(index);
+                result["rule"] = json!({
+                    "id": d.rule.code,
+                    "index": index,
+                    "toolComponent": {"index": component},
+                });
+            }
             if let Some(reason) = suppression {
                 result["suppressions"] = json!([{
                     "kind": "external",
@@ -166,16 +206,20 @@ pub fn render(reports: &[SubmissionReport]) -> String {
             )
         })
         .unwrap_or_else(|_| "file:///".into());
+    let mut tool = json!({"driver": {
+        "name": "gasguard",
+        "version": env!("CARGO_PKG_VERSION"),
+        "informationUri": env!("CARGO_PKG_REPOSITORY"),
+        "rules": rule_objects,
+    }});
+    if !extensions.is_empty() {
+        tool["extensions"] = json!(extensions);
+    }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "gasguard",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                "rules": rule_objects,
-            }},
+            "tool": tool,
             "originalUriBaseIds": {SRCROOT: {"uri": root}},
             "columnKind": "unicodeCodePoints",
             "results": results,

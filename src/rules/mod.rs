@@ -19,6 +19,15 @@ pub struct Rule {
     pub summary: &'static str,
     /// Markdown with "What it does / Why is this bad? / Example" sections.
     docs_raw: &'static str,
+    /// Set for a plugin's rule: the plugin's name and its docs link.
+    plugin: Option<PluginOrigin>,
+}
+
+/// Where a plugin's rule comes from (`src/plugins/`).
+#[derive(Debug, Clone, Copy)]
+pub struct PluginOrigin {
+    pub plugin: &'static str,
+    pub url: &'static str,
 }
 
 impl Rule {
@@ -36,7 +45,29 @@ impl Rule {
             severity,
             summary,
             docs_raw,
+            plugin: None,
         }
+    }
+
+    /// A rule a plugin declares (built once per loaded plugin, for the
+    /// process's life, so diagnostics can hold it as built-in ones do).
+    pub fn from_plugin(
+        code: &'static str,
+        name: &'static str,
+        severity: Severity,
+        summary: &'static str,
+        docs_raw: &'static str,
+        origin: PluginOrigin,
+    ) -> Rule {
+        Rule {
+            plugin: Some(origin),
+            ..Rule::new(code, name, severity, summary, docs_raw)
+        }
+    }
+
+    /// The plugin that declares this rule; `None` for gasguard's own.
+    pub fn plugin(&self) -> Option<&'static str> {
+        self.plugin.map(|o| o.plugin)
     }
 
     /// The documentation as Markdown (doc-comment indentation removed).
@@ -55,6 +86,9 @@ impl Rule {
     }
 
     pub fn url(&self) -> String {
+        if let Some(origin) = self.plugin {
+            return origin.url.to_string();
+        }
         format!("{}/{}", DOCS_BASE_URL, self.docs_path())
     }
 

@@ -1,8 +1,8 @@
 //! Per-repository configuration: `gasguard.toml`, or `[tool.gasguard]` in
 //! `pyproject.toml`, found upward from the checked path as ruff finds its
 //! own. It names the repository's submission folders (with a modality each),
-//! the policy file, the output format, `strict`, `sandbox`, and hardening
-//! rules to ignore, each with a reason. Command-line options win over it.
+//! the policy file, the output format, `strict`, `sandbox`, hardening
+//! rules to ignore, each with a reason, and pinned policy plugins. Command-line options win over it.
 //! The keys are documented in `docs/configuration.md`.
 
 use std::path::{Path, PathBuf};
@@ -31,6 +31,8 @@ pub struct Settings {
     pub strict: Option<bool>,
     pub sandbox: Option<SandboxMode>,
     pub ignores: Vec<Ignore>,
+    /// Policy plugins, each pinned by its sha256.
+    pub plugins: Vec<crate::plugins::PluginSpec>,
 }
 
 /// A submission folder (or ZIP) of the repository.

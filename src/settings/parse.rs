@@ -27,6 +27,16 @@ struct RawSettings {
     sandbox: Option<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<RawIgnore>>,
+    #[serde(default)]
+    plugins: Vec<RawPlugin>,
+}
+
+/// `plugins = [{ path = "...", sha256 = "..." }]`: pinned, always.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugin {
+    path: Spanned<String>,
+    sha256: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +181,31 @@ pub(super) fn parse(
                 ),
             ),
         }
+    }
+    for plugin in raw.plugins {
+        let path = base.join(plugin.path.get_ref());
+        if plugin.path.get_ref().trim().is_empty() || !path.is_file() {
+            problems.add(
+                plugin.path.span(),
+                format_args!(
+                    "plugin `{}` does not exist (paths are relative to this file)",
+                    plugin.path.get_ref()
+                ),
+            );
+            continue;
+        }
+        let hash = plugin.sha256.get_ref();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            problems.add(
+                plugin.sha256.span(),
+                "`sha256` is the plugin's SHA-256 as 64 hex digits (`sha256sum FILE.wasm`)",
+            );
+            continue;
+        }
+        settings.plugins.push(crate::plugins::PluginSpec {
+            path,
+            sha256: Some(hash.to_ascii_lowercase()),
+        });
     }
     if problems.found.is_empty() {
         Ok(Some(settings))

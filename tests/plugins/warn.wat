@@ -1,0 +1,26 @@
+;; A well-behaved test plugin whose `check` always returns one warning
+;; (for --strict): `{"diagnostics":[{"code":"001","message":"a warning","severity":"warning"}]}`.
+(component
+  (core module $m
+    (memory (export "memory") 4)
+    (data (i32.const 16) "{\"name\":\"warn\",\"version\":\"1.0.0\",\"rules\":[{\"code\":\"001\",\"name\":\"always\",\"severity\":\"warning\",\"summary\":\"always warns\"}]}")
+    (data (i32.const 2048) "{\"diagnostics\":[{\"code\":\"001\",\"message\":\"a warning\",\"severity\":\"warning\"}]}")
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      i32.const 4096)
+    (func (export "describe") (result i32)
+      (i32.store (i32.const 0) (i32.const 16))
+      (i32.store (i32.const 4) (i32.const 120))
+      i32.const 0)
+    (func (export "check") (param i32 i32) (result i32)
+      (i32.store (i32.const 8) (i32.const 2048))
+      (i32.store (i32.const 12) (i32.const 75))
+      i32.const 8)
+  )
+  (core instance $i (instantiate $m))
+  (func $describe (result string)
+    (canon lift (core func $i "describe") (memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc"))))
+  (func $check (param "facts" string) (result string)
+    (canon lift (core func $i "check") (memory (core memory $i "memory")) (realloc (core func $i "cabi_realloc"))))
+  (instance $policy (export "describe" (func $describe)) (export "check" (func $check)))
+  (export "gasguard:plugin/policy@1.0.0" (instance $policy))
+)
