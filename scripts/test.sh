@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-venv.sh
+# Every crate in Cargo.lock, other platforms' too: the wheel test runs
+# maturin offline, and `cargo metadata` wants them all (wasmtime's macOS
+# dependencies, say).
+cargo fetch --locked
 export GASGUARD_TEST_PYTHON="$PWD/.venv/bin/python"
 cargo test --locked --all-targets
 scripts/fuzz.sh "${GASGUARD_FUZZ_SECONDS:-30}"

@@ -72,7 +72,12 @@ pub fn document(
     });
     let code = report.code.as_ref().map(|inventory| {
         let file = source_named(report, MODEL_FILE).map(|(name, _)| name);
-        json!({"file": file, "imports": inventory.imports, "calls": inventory.calls})
+        json!({
+            "file": file,
+            "imports": inventory.imports,
+            "calls": inventory.calls,
+            "sites": inventory.sites,
+        })
     });
     let weights: Vec<Value> = report
         .weights

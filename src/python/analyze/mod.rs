@@ -44,7 +44,27 @@ pub struct CodeInventory {
     /// The dotted name of every call whose callee is a name or an
     /// attribute chain (`torch.nn.Linear`, `self.fc`, `getattr`).
     pub calls: BTreeSet<String>,
+    /// Calls and library attribute reads with their spans and what gasguard
+    /// infers they are (for plugins; not in the JSON report).
+    #[serde(skip)]
+    pub sites: Vec<Site>,
 }
+
+/// One call or attribute read of model.py: where it is, how it is written
+/// and the library objects it may be.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Site {
+    pub kind: &'static str,
+    /// `a.b.c` as written, when the expression is a chain of names.
+    pub name: Option<String>,
+    pub span: [usize; 2],
+    /// What it may be: library paths (`builtins.X` for builtins), or
+    /// descriptions of the file's own values.
+    pub values: Vec<String>,
+}
+
+/// Sites kept per file (a huge file keeps the first ones).
+const MAX_SITES: usize = 10_000;
 
 /// `a.b.c` for a chain of names and attributes; `None` for anything else.
 fn dotted(expr: &Expr) -> Option<String> {
@@ -724,6 +744,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 for path in paths(&values) {
                     self.check_path(&path, span(expr));
                 }
+                if a.ctx == ast::ExprContext::Load && values.iter().any(|v| matches!(v, Value::Lib(_))) {
+                    self.record_site("attribute", expr, span(expr), &values);
+                }
                 if !crate::python::values::FOLLOWED_METHODS.contains(&attr) {
                     self.check_container_use(&a.value);
                 }
@@ -777,6 +800,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     self.inventory.calls.insert(name);
                 }
                 let callees = self.resolve(&c.func, span(&*c.func));
+                self.record_site("call", &c.func, span(c), &callees);
                 // Arguments of model.py's own functions are followed into
                 // their parameters; introspection builtins only look.
                 let introspection = callees
@@ -880,6 +904,28 @@ impl<'a> Analyzer<'_, 'a> {
         if !self.check_escaping_value(expr, &kept, false) {
             self.check_contents(expr, &values);
         }
+    }
+
+    /// Records a call or attribute read for plugins (`CodeInventory::sites`).
+    fn record_site(&mut self, kind: &'static str, expr: &Expr, at: Range<usize>, values: &Values) {
+        if self.inventory.sites.len() >= MAX_SITES {
+            return;
+        }
+        let mut described: Vec<String> = paths(values);
+        described.extend(
+            values
+                .iter()
+                .filter(|v| !matches!(v, Value::Lib(_) | Value::Builtin(_)))
+                .map(Value::describe),
+        );
+        described.sort();
+        described.dedup();
+        self.inventory.sites.push(Site {
+            kind,
+            name: dotted(expr),
+            span: [at.start, at.end],
+            values: described,
+        });
     }
 
     /// Whether `c` is `x.append(v)` (or another change in place whose
