@@ -137,6 +137,8 @@ fn normalize(mut v: Values) -> Values {
 const MAX_DEPTH: usize = 64;
 /// Steps for one top-level evaluation.
 const EVAL_BUDGET: usize = 2_000;
+/// Steps for all evaluations of the whole-file passes together.
+const PREPASS_BUDGET: usize = 1_000_000;
 /// Evaluations of a self-referring name before it counts as a cycle.
 const FIXPOINT_ROUNDS: usize = 6;
 /// Possible values of one name.
@@ -275,6 +277,8 @@ pub struct Interpreter<'m, 'a> {
     pub additions_unsettled: Cell<bool>,
     /// Whether an evaluation read what is stored into a container.
     additions_read: Cell<bool>,
+    /// Steps the whole-file passes have taken (`begin_prepass`).
+    prepass_steps: Cell<usize>,
     computing_bases: Cell<bool>,
     /// Names with more values than gasguard follows.
     too_many: RefCell<HashSet<(ScopeId, &'m str)>>,
@@ -323,6 +327,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             additions: RefCell::default(),
             additions_unsettled: Cell::new(false),
             additions_read: Cell::new(false),
+            prepass_steps: Cell::new(0),
             computing_bases: Cell::new(false),
             active_params: RefCell::default(),
             dicts: RefCell::default(),

@@ -744,7 +744,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 for path in paths(&values) {
                     self.check_path(&path, span(expr));
                 }
-                if a.ctx == ast::ExprContext::Load && values.iter().any(|v| matches!(v, Value::Lib(_))) {
+                if a.ctx == ast::ExprContext::Load
+                    && values.iter().any(|v| matches!(v, Value::Lib(_)))
+                {
                     self.record_site("attribute", expr, span(expr), &values);
                 }
                 if !crate::python::values::FOLLOWED_METHODS.contains(&attr) {

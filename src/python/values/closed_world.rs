@@ -262,7 +262,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 if !self.guards_may_hold(&site.guards) {
                     continue;
                 }
-                self.begin();
+                self.begin_prepass();
                 let receiver_is_instance = match site.call.func.as_ref() {
                     Expr::Attribute(a) => self
                         .eval_in(&a.value, site.scope, 1)
@@ -316,6 +316,17 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// referenced by name other than as a callee (by name anywhere: an
     /// over-approximation), decorated, lambdas, methods the libraries call,
     /// and `__init__` of classes used other than by a call.
+    /// Starts one evaluation of the whole-file passes (escapes,
+    /// reachability) with its own budget, while the passes' total stays
+    /// under the file's; past it, evaluations stay truncated (fail closed).
+    fn begin_prepass(&self) {
+        let total = self.prepass_steps.get() + self.steps.get();
+        self.prepass_steps.set(total);
+        if total <= PREPASS_BUDGET {
+            self.begin();
+        }
+    }
+
     pub(super) fn escaped_functions(&self) -> HashSet<FuncId> {
         let mut passed_on: HashSet<&str> = HashSet::new();
         for r in &self.model.references {
@@ -325,6 +336,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         let mut out = HashSet::new();
         for (id, f) in self.model.functions.iter().enumerate() {
+            // Each evaluation has its own budget (see `reachable_scopes`).
+            self.begin_prepass();
             let decorated = self.decorated_opaquely(id);
             let escaped = if f.is_lambda || decorated {
                 true
@@ -334,9 +347,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     passed_on.contains(c.name.as_str()) || !c.decorators.is_empty()
                 } else {
                     // Dunders and methods a library base may call by name.
-                    f.name.starts_with("__")
-                        || passed_on.contains(f.name.as_str())
-                        || self.has_library_base(class)
+                    f.name.starts_with("__") || passed_on.contains(f.name.as_str()) || {
+                        self.begin_prepass();
+                        self.has_library_base(class)
+                    }
                 }
             } else {
                 passed_on.contains(f.name.as_str())
@@ -463,6 +477,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         (ScopeKind::Comprehension | ScopeKind::Class, _) => true,
                         (_, Some(f)) => {
                             let f = &model.functions[f];
+                            // Each evaluation has its own budget: a file's
+                            // size must not truncate the later ones.
+                            self.begin_prepass();
                             f.is_lambda
                                 || (cs.func.is_some_and(|id| self.decorated_opaquely(id)))
                                 || (f.class.is_none() && f.name.starts_with("__"))
@@ -475,6 +492,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 for &r in refs_by_scope.get(&s).into_iter().flatten() {
                     let r = &model.references[r];
+                    self.begin_prepass();
                     if !self.guards_may_hold(&r.guards) {
                         continue;
                     }
@@ -495,6 +513,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 {
                     continue;
                 }
+                self.begin_prepass();
                 let library_base = self.has_library_base(id);
                 for &child in children.get(&c.scope).into_iter().flatten() {
                     let Some(f) = model.scopes[child].func else {
