@@ -245,6 +245,10 @@ pub enum Argument<'a> {
     Missing,
 }
 
+/// A name under evaluation: its key, provisional values, and whether a
+/// reference back to it read them (`bound_values`).
+type ActiveName<'m> = ((ScopeId, &'m str), Values, bool);
+
 pub struct Interpreter<'m, 'a> {
     pub model: &'m SemanticModel<'a>,
     facts: &'m ConfigFacts,
@@ -258,7 +262,7 @@ pub struct Interpreter<'m, 'a> {
     params: RefCell<HashMap<(FuncId, usize), Values>>,
     /// Names being evaluated, innermost last, each with its provisional
     /// values (read by a reference back to it) and whether one was read.
-    active: RefCell<Vec<((ScopeId, &'m str), Values, bool)>>,
+    active: RefCell<Vec<ActiveName<'m>>>,
     /// The outermost entry of `active` whose provisional values were read.
     provisional: Cell<usize>,
     /// Attribute stores by (class whose `self` they store on, attribute):

@@ -134,9 +134,6 @@ pub struct Analyzer<'m, 'a> {
     /// Inside a branch whose condition is proven false.
     dead: usize,
     eval_steps: usize,
-    /// Tuple/list values unpacked name by name (`a, b = x, y`): their
-    /// elements are followed, not escaping.
-    pairwise: HashSet<(usize, usize)>,
     /// Findings stored per rule (see `report`).
     per_rule: HashMap<&'static str, usize>,
     pub diags: Vec<Diagnostic>,
@@ -191,15 +188,22 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         self.diags.push(d.in_file(self.file.to_string()).at(at));
     }
 
+    /// Every value `expr` may have in the current scope, its steps counted
+    /// against the file's budget; nothing is reported (see `resolve`).
+    fn eval_counted(&mut self, expr: &'a Expr) -> Values {
+        self.interp.begin();
+        let values = self.interp.eval(expr, self.scope);
+        self.eval_steps += self.interp.steps.get();
+        values
+    }
+
     /// Every value `expr` may have, reporting P111 at `at` when they cannot
     /// all be enumerated.
     fn resolve(&mut self, expr: &'a Expr, at: Range<usize>) -> Values {
         if self.eval_steps > FILE_EVAL_BUDGET {
             return vec![Value::Unknown]; // reported once, below; the file is rejected
         }
-        self.interp.begin();
-        let values = self.interp.eval(expr, self.scope);
-        self.eval_steps += self.interp.steps.get();
+        let values = self.eval_counted(expr);
         let name = || dotted(expr).unwrap_or_else(|| "this expression".into());
         if self.eval_steps > FILE_EVAL_BUDGET {
             self.report(
@@ -531,15 +535,6 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 if !followed {
                     self.check_escape(&a.value);
-                } else if a
-                    .targets
-                    .iter()
-                    .any(|t| matches!(t, Expr::Tuple(_) | Expr::List(_)))
-                {
-                    {
-                        let r = span(&*a.value);
-                        self.pairwise.insert((r.start, r.end));
-                    }
                 }
                 visitor::walk_stmt(self, stmt);
             }
@@ -817,17 +812,6 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let followed = self.interp.follows_arguments(&callees)
                     || self.records_addition(c)
                     || container_builtin;
-                if introspection {
-                    // `isinstance(x, (A, B))`: the tuple is only looked at.
-                    for arg in c.arguments.args.iter() {
-                        if matches!(arg, Expr::Tuple(_)) {
-                            {
-                                let r = span(arg);
-                                self.pairwise.insert((r.start, r.end));
-                            }
-                        }
-                    }
-                }
                 // `*xs` and `**mapping` into the file's own functions are
                 // followed into the parameters (`closed_world.rs`).
                 for arg in c.arguments.args.iter() {
@@ -884,9 +868,7 @@ impl<'a> Analyzer<'_, 'a> {
         if is_literal(expr) {
             return;
         }
-        self.interp.begin();
-        let values = self.interp.eval(expr, self.scope);
-        self.eval_steps += self.interp.steps.get();
+        let values = self.eval_counted(expr);
         self.check_contents(expr, &values);
     }
 
@@ -983,9 +965,7 @@ impl<'a> Analyzer<'_, 'a> {
         if attr.starts_with("__") {
             return false;
         }
-        self.interp.begin();
-        let receiver = self.interp.eval(&a.value, self.scope);
-        self.eval_steps += self.interp.steps.get();
+        let receiver = self.eval_counted(&a.value);
         let mut follows = !receiver.is_empty();
         for v in &receiver {
             follows &= match v {
@@ -1015,9 +995,7 @@ impl<'a> Analyzer<'_, 'a> {
 
     /// Whether `expr` may only be containers whose changes are recorded.
     fn only_tracked(&mut self, expr: &'a Expr) -> bool {
-        self.interp.begin();
-        let values = self.interp.eval(expr, self.scope);
-        self.eval_steps += self.interp.steps.get();
+        let values = self.eval_counted(expr);
         !values.is_empty() && values.iter().all(Interpreter::is_tracked)
     }
 
@@ -1135,7 +1113,6 @@ pub fn analyze(
         dead: 0,
         eval_steps: 0,
         per_rule: HashMap::new(),
-        pairwise: HashSet::new(),
         diags: Vec::new(),
         inventory: CodeInventory::default(),
         reported: HashSet::new(),

@@ -138,18 +138,16 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut held = Vec::new();
         for (call, shift) in targets {
             let site = &self.model.calls[call];
-            let mut position = shift;
-            for a in site.call.arguments.args.iter() {
+            for (i, a) in site.call.arguments.args.iter().enumerate() {
                 match a {
                     Expr::Starred(s) => {
                         for v in self.eval_in(&s.value, site.scope, depth + 1) {
                             held.extend(self.iterate(&v, depth + 1));
                         }
                     }
-                    e if position >= index => held.extend(self.eval_in(e, site.scope, depth + 1)),
+                    e if shift + i >= index => held.extend(self.eval_in(e, site.scope, depth + 1)),
                     _ => {}
                 }
-                position += 1;
             }
         }
         one(Value::Items(Box::new(normalize(held))))
