@@ -3,6 +3,9 @@
 //! the same files when `ruff` is on PATH (`.venv/bin/pip install ruff`).
 //!
 //!     cargo bench --bench analyzer
+//!
+//! `GASGUARD_BENCH_RUNS=N` times N runs of each case instead (1 under
+//! callgrind), `GASGUARD_BENCH_CASE=typical|generated-20k` runs one case only.
 
 use std::time::Instant;
 
@@ -45,7 +48,10 @@ fn generated(lines: usize) -> String {
 
 fn time_ours(label: &str, source: &str, policy: &Policy) -> f64 {
     let facts = ConfigFacts::default();
-    let runs = if source.len() > 100_000 { 30 } else { 300 };
+    let runs = std::env::var("GASGUARD_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if source.len() > 100_000 { 30 } else { 300 });
     let diags = gasguard::python::check("model.py", source.as_bytes(), policy, &facts).diagnostics;
     assert!(
         diags.iter().all(|d| !d.is_error()),
@@ -105,7 +111,11 @@ fn time_ruff(label: &str, source: &str) -> Option<f64> {
 
 fn main() {
     let policy = Policy::builtin();
+    let only = std::env::var("GASGUARD_BENCH_CASE").ok();
     for (label, source) in [("typical", typical()), ("generated-20k", generated(20_000))] {
+        if only.as_deref().is_some_and(|case| case != label) {
+            continue;
+        }
         let ours = time_ours(&label, &source, &policy);
         match time_ruff(&label, &source) {
             Some(ruff) => println!("         ratio ruff/gasguard: {:.1}x\n", ruff / ours),

@@ -13,8 +13,8 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::semantic::{
-    BindingKind, ClassId, FuncId, Guard, MODULE_SCOPE, NODE_COMPREHENSION, ParamKind, ScopeId,
-    ScopeKind, SemanticModel,
+    BindingKind, ClassId, FuncId, Guard, Lookup, MODULE_SCOPE, NODE_COMPREHENSION, ParamKind,
+    ScopeId, ScopeKind, SemanticModel,
 };
 use crate::config::ConfigFacts;
 
@@ -294,6 +294,9 @@ pub struct Interpreter<'m, 'a> {
     call_targets: RefCell<Option<HashMap<FuncId, Vec<(usize, usize)>>>>,
     computing_targets: Cell<bool>,
     escaped: HashSet<FuncId>,
+    /// Remembered name look-ups, by scope (`SemanticModel::lookup` is a
+    /// pure function of the two, and every name read asks it).
+    lookups: RefCell<Vec<HashMap<Box<str>, Lookup>>>,
     pub steps: Cell<usize>,
     pub truncated: Cell<bool>,
     pub cycle: Cell<bool>,
@@ -338,6 +341,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             call_targets: RefCell::new(None),
             computing_targets: Cell::new(false),
             escaped: HashSet::new(),
+            lookups: RefCell::new(vec![HashMap::new(); model.scopes.len()]),
             steps: Cell::new(0),
             truncated: Cell::new(false),
             cycle: Cell::new(false),
@@ -524,6 +528,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             _ => one(Value::Unknown),
         };
+        self.made(values)
+    }
+
+    /// An evaluation's values, normalised and counted.
+    fn made(&self, values: Values) -> Values {
         let values = normalize(values);
         // Work is counted by values made, not only by nodes visited: a
         // remembered name can stand for hundreds of values.
@@ -535,9 +544,22 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         values
     }
 
+    /// What `receiver.attr` may be, the receiver's values already known: as
+    /// `eval_in` of the attribute, without evaluating the receiver again.
+    fn attribute_of_values(&self, receiver: &Values, attr: &'a str, depth: usize) -> Values {
+        if !self.step(depth) {
+            return one(Value::Unknown);
+        }
+        let values = receiver
+            .iter()
+            .flat_map(|v| self.attribute_of(v, attr, depth))
+            .collect();
+        self.made(values)
+    }
+
     /// The values `name` may have when loaded in `scope`.
     pub fn name(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
-        let lookup = self.model.lookup(scope, name);
+        let lookup = self.lookup(scope, name);
         let mut out = Vec::new();
         for s in lookup.scopes {
             let values = self.bound_values(s, name, depth);
@@ -554,6 +576,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             out.push(Value::Unknown); // bound nowhere: P111 says so
         }
         out
+    }
+
+    /// `SemanticModel::lookup`, remembered.
+    fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
+        if let Some(l) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
+            return l.clone();
+        }
+        let l = self.model.lookup(scope, name);
+        if let Some(m) = self.lookups.borrow_mut().get_mut(scope) {
+            m.insert(name.into(), l.clone());
+        }
+        l
     }
 
     fn bound_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
@@ -832,73 +866,66 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn call(&self, c: &'a ast::ExprCall, scope: ScopeId, depth: usize) -> Values {
+        // A method call's receiver is evaluated once, for all three uses
+        // below (derived paths and strings, containers, the callee).
+        let mut method_receiver = None;
         // Methods of paths and strings keep what they are derived from.
         if let Expr::Attribute(a) = c.func.as_ref() {
             let method = a.attr.as_str();
             let receiver = self.eval_in(&a.value, scope, depth + 1);
-            // Arguments that keep a path inside the submission: literal
-            // relative names without `..` (`joinpath("config.json")`).
-            let args_stay_inside = c.arguments.keywords.is_empty()
-                && c.arguments.args.iter().all(|e| {
-                    self.eval_in(e, scope, depth + 1).iter().all(
-                        |v| matches!(v, Value::Str { text, exact: true } if stays_inside(text)),
-                    )
-                });
-            let mut derived = Vec::new();
-            for r in &receiver {
-                match r {
-                    Value::LocalPath if PATH_DERIVING.contains(&method) => {
-                        derived.push(if args_stay_inside {
-                            Value::LocalPath
-                        } else {
-                            Value::Path
+            let derives = |r: &Value| match r {
+                Value::LocalPath | Value::Path => PATH_DERIVING.contains(&method),
+                Value::LocalStr | Value::Str { .. } => STR_DERIVING.contains(&method),
+                _ => false,
+            };
+            if !receiver.is_empty() && receiver.iter().all(derives) {
+                // Arguments that keep a path inside the submission: literal
+                // relative names without `..` (`joinpath("config.json")`);
+                // only a receiver inside the submission asks.
+                let args_stay_inside = || {
+                    c.arguments.keywords.is_empty()
+                        && c.arguments.args.iter().all(|e| {
+                            self.eval_in(e, scope, depth + 1).iter().all(
+                            |v| matches!(v, Value::Str { text, exact: true } if stays_inside(text)),
+                        )
                         })
-                    }
-                    Value::Path if PATH_DERIVING.contains(&method) => derived.push(Value::Path),
-                    Value::LocalStr if STR_DERIVING.contains(&method) => {
-                        derived.push(if args_stay_inside {
-                            Value::LocalStr
-                        } else {
-                            Value::Str {
-                                text: String::new(),
-                                exact: false,
-                            }
-                        })
-                    }
-                    Value::Str { .. } if STR_DERIVING.contains(&method) => {
-                        derived.push(Value::Str {
+                };
+                let inside = std::cell::OnceCell::new();
+                let inside = || *inside.get_or_init(args_stay_inside);
+                return receiver
+                    .iter()
+                    .map(|r| match r {
+                        Value::LocalPath if inside() => Value::LocalPath,
+                        Value::LocalPath | Value::Path => Value::Path,
+                        Value::LocalStr if inside() => Value::LocalStr,
+                        _ => Value::Str {
                             text: String::new(),
                             exact: false,
-                        })
-                    }
-                    _ => {}
-                }
+                        },
+                    })
+                    .collect();
             }
-            if !derived.is_empty() && derived.len() == receiver.len() {
-                return derived;
-            }
-        }
-        // What comes out of a container gasguard follows (`d.get("k")`,
-        // `l.pop()`, `d.values()`).
-        if let Expr::Attribute(a) = c.func.as_ref()
-            && matches!(
-                a.attr.as_str(),
+            // What comes out of a container gasguard follows (`d.get("k")`,
+            // `l.pop()`, `d.values()`).
+            if matches!(
+                method,
                 "get" | "pop" | "setdefault" | "keys" | "values" | "items" | "copy"
-            )
-        {
-            let receiver = self.eval_in(&a.value, scope, depth + 1);
-            let containers = receiver.iter().any(|v| {
+            ) && receiver.iter().any(|v| {
                 matches!(
                     v,
                     Value::Dict(..) | Value::ConfigKwargs | Value::Seq(..) | Value::Items(_)
                 )
-            });
-            if containers {
-                return self.container_method(a.attr.as_str(), c, &receiver, scope, depth);
+            }) {
+                return self.container_method(method, c, &receiver, scope, depth);
             }
+            method_receiver = Some((receiver, &a.attr));
         }
+        let callees = match &method_receiver {
+            Some((receiver, attr)) => self.attribute_of_values(receiver, attr.as_str(), depth + 1),
+            None => self.eval_in(&c.func, scope, depth + 1),
+        };
         let mut out = Vec::new();
-        for callee in self.eval_in(&c.func, scope, depth + 1) {
+        for callee in callees {
             match callee {
                 Value::Function(f) => {
                     let func = &self.model.functions[f];

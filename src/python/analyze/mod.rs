@@ -69,8 +69,13 @@ const MAX_SITES: usize = 10_000;
 /// `a.b.c` for a chain of names and attributes; `None` for anything else.
 fn dotted(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Name(n) => Some(n.id.to_string()),
-        Expr::Attribute(a) => dotted(&a.value).map(|base| format!("{base}.{}", a.attr.as_str())),
+        Expr::Name(n) => Some(n.id.as_str().to_string()),
+        // Pushed, not formatted: every call and attribute node asks.
+        Expr::Attribute(a) => dotted(&a.value).map(|mut base| {
+            base.push('.');
+            base.push_str(a.attr.as_str());
+            base
+        }),
         _ => None,
     }
 }

@@ -80,7 +80,9 @@ impl<'a> Builder<'a> {
         // Locals: names bound syntactically in a scope, less its declarations.
         for (scope, name, _) in &self.pending {
             let s = &mut self.model.scopes[*scope];
-            if !s.globals.contains(name) && !s.nonlocals.contains(name) {
+            // Checked first: a name bound many times is copied once.
+            if !s.globals.contains(name) && !s.nonlocals.contains(name) && !s.locals.contains(name)
+            {
                 s.locals.insert(name.clone());
             }
         }
@@ -88,7 +90,10 @@ impl<'a> Builder<'a> {
         for (scope, name, binding) in pending {
             let target = self.route(scope, &name);
             // A `global` binding makes the name a module global.
-            self.model.scopes[target].locals.insert(name.clone());
+            let locals = &mut self.model.scopes[target].locals;
+            if !locals.contains(&name) {
+                locals.insert(name.clone());
+            }
             self.model.scopes[target]
                 .bindings
                 .entry(name)
