@@ -128,8 +128,10 @@ fn one(v: Value) -> Values {
 }
 
 fn normalize(mut v: Values) -> Values {
-    v.sort();
-    v.dedup();
+    if v.len() > 1 {
+        v.sort();
+        v.dedup();
+    }
     v
 }
 
@@ -430,9 +432,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Expr::Name(n) => self.name(scope, n.id.as_str(), depth),
             Expr::Attribute(a) => {
                 let base = self.eval_in(&a.value, scope, depth + 1);
-                base.iter()
-                    .flat_map(|v| self.attribute_of(v, a.attr.as_str(), depth))
-                    .collect()
+                self.attributes_of(&base, a.attr.as_str(), depth)
             }
             Expr::Call(c) => self.call(c, scope, depth),
             Expr::StringLiteral(s) => one(Value::Str {
@@ -550,11 +550,20 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if !self.step(depth) {
             return one(Value::Unknown);
         }
-        let values = receiver
-            .iter()
-            .flat_map(|v| self.attribute_of(v, attr, depth))
-            .collect();
+        let values = self.attributes_of(receiver, attr, depth);
         self.made(values)
+    }
+
+    /// `attr` of each value of `base`, in order (one base, the usual case,
+    /// without a second vector).
+    fn attributes_of(&self, base: &Values, attr: &'a str, depth: usize) -> Values {
+        match base.as_slice() {
+            [v] => self.attribute_of(v, attr, depth),
+            _ => base
+                .iter()
+                .flat_map(|v| self.attribute_of(v, attr, depth))
+                .collect(),
+        }
     }
 
     /// The values `name` may have when loaded in `scope`.
