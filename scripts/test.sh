@@ -12,5 +12,10 @@ scripts/setup-venv.sh
 # dependencies, say).
 cargo fetch --locked
 export GASGUARD_TEST_PYTHON="$PWD/.venv/bin/python"
+# A cold build on two cores: line tables are enough for a test's backtrace
+# (full debug info made every test binary 200-400 MB to write and link), and
+# incremental caches are never reused on a fresh clone.
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cargo test --locked --all-targets
 scripts/fuzz.sh "${GASGUARD_FUZZ_SECONDS:-30}"
