@@ -305,6 +305,19 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         facts: &'m ConfigFacts,
         live_scopes: Option<HashSet<ScopeId>>,
     ) -> Self {
+        Self::with_escapes(model, facts, live_scopes, None)
+    }
+
+    /// An interpreter whose escaped functions are those Python or a library
+    /// may call by protocol plus `escaping` (found by where values flow,
+    /// `analyze/escapes.rs`); without it, every function referenced by name
+    /// other than as a callee escapes.
+    pub fn with_escapes(
+        model: &'m SemanticModel<'a>,
+        facts: &'m ConfigFacts,
+        live_scopes: Option<HashSet<ScopeId>>,
+        escaping: Option<&HashSet<FuncId>>,
+    ) -> Self {
         let mut it = Interpreter {
             model,
             facts,
@@ -345,7 +358,14 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         // Parameters read while escapes and call targets are being worked
         // out are taken as unknown; nothing read then is remembered.
         it.computing_targets.set(true);
-        it.escaped = it.escaped_functions();
+        it.escaped = match escaping {
+            Some(found) => {
+                let mut e = it.protocol_escapes();
+                e.extend(found.iter().copied());
+                e
+            }
+            None => it.escaped_functions(),
+        };
         it.computing_targets.set(false);
         it.forget();
         it.compute_additions();
