@@ -137,6 +137,15 @@ pub struct Param<'a> {
     pub default: Option<&'a Expr>,
 }
 
+/// A `yield` (`value` None for a bare one) or `yield from` in a function.
+#[derive(Debug)]
+pub struct Yielded<'a> {
+    pub value: Option<&'a Expr>,
+    pub scope: ScopeId,
+    /// `yield from value`: yields its elements.
+    pub from: bool,
+}
+
 #[derive(Debug)]
 pub struct Function<'a> {
     pub name: String,
@@ -147,6 +156,8 @@ pub struct Function<'a> {
     pub params: Vec<Param<'a>>,
     /// Return expressions (a lambda's body counts as one).
     pub returns: Vec<(&'a Expr, ScopeId)>,
+    /// `yield` and `yield from` expressions: any makes it a generator.
+    pub yields: Vec<Yielded<'a>>,
     /// Defined directly in a class body.
     pub class: Option<ClassId>,
     pub decorators: Vec<&'a Expr>,

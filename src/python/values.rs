@@ -20,6 +20,7 @@ use crate::config::ConfigFacts;
 
 mod closed_world;
 mod containers;
+mod protocols;
 
 pub use containers::FOLLOWED_METHODS;
 mod memo;
@@ -924,6 +925,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     let func = &self.model.functions[f];
                     if func.is_async {
                         out.push(Value::Unknown); // a coroutine
+                        continue;
+                    }
+                    if !func.yields.is_empty() {
+                        out.push(self.generator(f, depth)); // `protocols.rs`
                         continue;
                     }
                     if func.returns.is_empty() {

@@ -673,7 +673,10 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         // The evaluator calls what load_model returns.
                         self.record_escaping_expr(v);
                     }
-                    let followed = func.is_some_and(|f| self.interp.follows_returns(f));
+                    // A generator's return value goes to `StopIteration`.
+                    let followed = func.is_some_and(|f| {
+                        self.interp.follows_returns(f) && !self.interp.is_generator(f)
+                    });
                     if func.is_some_and(|f| self.interp.is_property(f)) {
                         // Read as an attribute of the file's objects, like
                         // a stored attribute (`store_follows`).
@@ -811,14 +814,20 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 visitor::walk_expr(self, expr);
             }
+            // What a followed generator yields is what its calls give
+            // (`protocols.rs`).
             Expr::Yield(y) => {
-                if let Some(v) = &y.value {
+                if let Some(v) = &y.value
+                    && !self.yields_followed()
+                {
                     self.check_escape(v);
                 }
                 visitor::walk_expr(self, expr);
             }
             Expr::YieldFrom(y) => {
-                self.check_escape(&y.value);
+                if !self.yields_followed() {
+                    self.check_escape(&y.value);
+                }
                 visitor::walk_expr(self, expr);
             }
             Expr::Await(a) => {
@@ -928,6 +937,12 @@ impl<'a> Analyzer<'_, 'a> {
             .collect();
         let reported = self.check_escaping_value(expr, &kept, false);
         self.contents_escape(expr, &values, !reported);
+    }
+
+    /// Whether the yields of the function being walked are followed.
+    fn yields_followed(&self) -> bool {
+        let func = self.model.scopes[self.scope].func;
+        func.is_some_and(|f| self.interp.follows_yields(f))
     }
 
     /// Records a call or attribute read for plugins (`CodeInventory::sites`).

@@ -156,6 +156,15 @@ impl<'a> Builder<'a> {
         self.guards.pop();
     }
 
+    fn record_yield(&mut self, value: Option<&'a Expr>, from: bool) {
+        if let Some(func) = self.func {
+            let scope = self.current;
+            self.model.functions[func]
+                .yields
+                .push(super::Yielded { value, scope, from });
+        }
+    }
+
     pub(super) fn stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(f) => self.function_def(f),
@@ -447,6 +456,7 @@ impl<'a> Builder<'a> {
             scope,
             params,
             returns: Vec::new(),
+            yields: Vec::new(),
             class,
             decorators,
             is_async,
@@ -919,8 +929,12 @@ impl<'a> Builder<'a> {
                 if let Some(v) = &y.value {
                     self.expr(v);
                 }
+                self.record_yield(y.value.as_deref(), false);
             }
-            Expr::YieldFrom(y) => self.expr(&y.value),
+            Expr::YieldFrom(y) => {
+                self.expr(&y.value);
+                self.record_yield(Some(&y.value), true);
+            }
             Expr::Compare(c) => {
                 self.expr(&c.left);
                 c.comparators.iter().for_each(|e| self.expr(e));
