@@ -677,7 +677,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             BindingKind::Value { value, scope } => self.eval_in(value, *scope, depth + 1),
             BindingKind::Import(p) | BindingKind::ImportFrom(p) => one(Value::Lib(p.clone())),
             BindingKind::Param { func, index } => self.param(*func, *index, depth + 1),
-            BindingKind::Function(f) => one(Value::Function(*f)),
+            BindingKind::Function(f) => self.decorated(*f, depth),
             BindingKind::Class(c) => one(Value::Class(*c)),
             BindingKind::SubmissionFile => one(Value::LocalStr),
             BindingKind::Select { value, scope, path } => self.select(value, *scope, path, depth),

@@ -599,9 +599,17 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::FunctionDef(f) => {
+                // Python calls the decorators with the function: followed
+                // when they are plain functions of model.py.
+                let followed = self
+                    .model
+                    .scope_of(f.range().start(), NODE_FUNCTION)
+                    .and_then(|s| self.model.scopes[s].func)
+                    .is_some_and(|func| self.interp.file_decorators(func).is_some());
                 for d in &f.decorator_list {
-                    // Python calls the decorator with the function.
-                    self.record_escaping_expr(&d.expression);
+                    if !followed {
+                        self.record_escaping_expr(&d.expression);
+                    }
                     self.visit_decorator(d);
                 }
                 self.visit_parameters_outer(&f.parameters);

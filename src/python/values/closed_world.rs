@@ -102,7 +102,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             return out;
         }
         let targets = self.call_targets_of(func);
-        if targets.is_empty() {
+        // Python's calls of it as a decorator (`protocols.rs`).
+        let decorating = self.decorator_arguments(func, depth);
+        if targets.is_empty() && decorating.is_empty() {
             // Never called where gasguard can see: it does not run.
             let mut out = self.default_of(func, index, depth);
             out.push(Value::Unknown);
@@ -110,6 +112,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         let mut out = Vec::new();
         let mut uses_default = false;
+        for given in decorating {
+            if index == 0 {
+                out.extend(given);
+            } else {
+                uses_default = true;
+            }
+        }
         for (call, shift) in targets {
             let site = &self.model.calls[call];
             match bind_argument(site.call, &f.params, index, shift) {
@@ -395,7 +404,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         for (id, f) in self.model.functions.iter().enumerate() {
             // Each evaluation has its own budget (see `reachable_scopes`).
             self.begin_prepass();
-            let decorated = self.decorated_opaquely(id);
+            let decorated = self.decorated_opaquely(id) && self.file_decorators(id).is_none();
             let escaped = if decorated {
                 true
             } else if let Some(class) = f.class {

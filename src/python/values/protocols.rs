@@ -38,3 +38,95 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         !self.model.functions[func].yields.is_empty()
     }
 }
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// The functions each decorator of `func` may be (outermost first),
+    /// when every one is a plain function of model.py whose first
+    /// parameter takes the function: then Python's calls of them are
+    /// followed like calls gasguard sees. `None` otherwise (no decorator,
+    /// or one gasguard does not follow).
+    pub fn file_decorators(&self, func: FuncId) -> Option<Vec<Vec<FuncId>>> {
+        let f = &self.model.functions[func];
+        if f.decorators.is_empty() {
+            return None;
+        }
+        let mut chain = Vec::new();
+        for d in &f.decorators {
+            let values = self.eval_in(d, f.parent, 1);
+            let mut layer = Vec::new();
+            for v in &values {
+                let Value::Function(deco) = v else {
+                    return None;
+                };
+                let g = &self.model.functions[*deco];
+                let takes_function = g.params.first().is_some_and(|p| {
+                    matches!(
+                        p.kind,
+                        ParamKind::Positional | ParamKind::PositionalOrKeyword
+                    )
+                });
+                if g.class.is_some() || g.is_async || !g.yields.is_empty() || !takes_function {
+                    return None;
+                }
+                layer.push(*deco);
+            }
+            if layer.is_empty() {
+                return None;
+            }
+            chain.push(layer);
+        }
+        Some(chain)
+    }
+
+    /// What the name a `def` binds may be: the function, or what its
+    /// decorators of model.py return.
+    pub(super) fn decorated(&self, func: FuncId, depth: usize) -> Values {
+        match self.file_decorators(func) {
+            Some(chain) => chain
+                .first()
+                .map(|layer| self.results_of(layer, depth))
+                .unwrap_or_default(),
+            None => one(Value::Function(func)),
+        }
+    }
+
+    /// What calls of these plain functions may return.
+    fn results_of(&self, funcs: &[FuncId], depth: usize) -> Values {
+        let mut out = Vec::new();
+        for &g in funcs {
+            let g = &self.model.functions[g];
+            if g.returns.is_empty() {
+                out.push(Value::None);
+            }
+            for (e, s) in &g.returns {
+                out.extend(self.eval_in(e, *s, depth + 1));
+            }
+        }
+        out
+    }
+
+    /// What Python passes to the first parameter of `deco` where it
+    /// decorates a function (the function, or what the decorator below
+    /// returned); one entry per such place.
+    pub(super) fn decorator_arguments(&self, deco: FuncId, depth: usize) -> Vec<Values> {
+        let mut out = Vec::new();
+        for (func, f) in self.model.functions.iter().enumerate() {
+            if f.decorators.is_empty() {
+                continue;
+            }
+            let Some(chain) = self.file_decorators(func) else {
+                continue;
+            };
+            for (i, layer) in chain.iter().enumerate() {
+                if !layer.contains(&deco) {
+                    continue;
+                }
+                out.push(match chain.get(i + 1) {
+                    Some(below) => self.results_of(below, depth),
+                    None => one(Value::Function(func)),
+                });
+            }
+        }
+        out
+    }
+}
