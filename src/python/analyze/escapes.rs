@@ -73,6 +73,38 @@ impl<'a> Analyzer<'_, 'a> {
         }
     }
 
+    /// A call of the file's function that its parameters do not count
+    /// (made through a parameter, or a value gasguard only resolves once
+    /// parameters are known): the function escapes, so its parameters
+    /// take any value and the call's arguments are judged.
+    pub(super) fn record_unseen_call(&mut self, c: &'a ast::ExprCall, callees: &Values) {
+        if self.dead > 0 || !self.live.contains(&self.scope) {
+            return;
+        }
+        for v in callees {
+            let funcs = match v {
+                Value::Function(f) => vec![*f],
+                // An `__init__` a class inherits from a class of the file
+                // is not among its calls either.
+                Value::Class(k) => match self.interp.init_of(*k) {
+                    Some(f) => vec![f],
+                    None => self
+                        .interp
+                        .class_family(*k)
+                        .into_iter()
+                        .filter_map(|b| self.interp.init_of(b))
+                        .collect(),
+                },
+                _ => Vec::new(),
+            };
+            for f in funcs {
+                if !self.interp.sees_call(f, c) {
+                    self.escaping.insert(f);
+                }
+            }
+        }
+    }
+
     /// `x.attr` where `x` may be an object gasguard cannot see into (a
     /// library's, or unknown): it may be one of the file's instances that
     /// got there, so every method named `attr` escapes.

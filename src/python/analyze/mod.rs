@@ -886,6 +886,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     );
                 }
                 self.record_attribute_builtin(c, &callees);
+                self.record_unseen_call(c, &callees);
                 self.check_call_conditions(c, &callees);
                 self.check_method_call(c, self.scope);
                 self.check_format_string(c);

@@ -344,7 +344,16 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             .unwrap_or_default()
     }
 
-    pub(super) fn init_of(&self, class: ClassId) -> Option<FuncId> {
+    /// Whether the closed world counts `call` among the calls of `func`
+    /// (call targets are worked out with parameters unknown, so a call
+    /// through a parameter is not among them).
+    pub fn sees_call(&self, func: FuncId, call: &ast::ExprCall) -> bool {
+        self.call_targets_of(func)
+            .iter()
+            .any(|(i, _)| std::ptr::eq(self.model.calls[*i].call, call))
+    }
+
+    pub fn init_of(&self, class: ClassId) -> Option<FuncId> {
         let c = &self.model.classes[class];
         self.model.scopes[c.scope]
             .bindings
