@@ -118,9 +118,16 @@ impl<'a> Analyzer<'_, 'a> {
         {
             return;
         }
-        // `super().attr` reaches the classes above the method's own.
+        // `super().attr` reaches classes after the method's own in an
+        // instance's MRO: of its family, never itself.
         let family = match self.super_call(&a.value) {
-            Some(Some(class)) => Some(self.interp.class_family(class)),
+            Some(Some(class)) => Some(
+                self.interp
+                    .class_family(class)
+                    .into_iter()
+                    .filter(|k| *k != class)
+                    .collect::<Vec<_>>(),
+            ),
             Some(None) => None,
             None => {
                 let receiver = self.eval_counted(&a.value);

@@ -40,14 +40,16 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 }
 
 impl<'m, 'a> Interpreter<'m, 'a> {
-    /// The functions each decorator of `func` may be (outermost first),
-    /// when every one is a plain function of model.py whose first
+    /// The functions each decorator of `func` (not a method) may be
+    /// (outermost first), when every one is a plain function of model.py whose first
     /// parameter takes the function: then Python's calls of them are
     /// followed like calls gasguard sees. `None` otherwise (no decorator,
     /// or one gasguard does not follow).
     pub fn file_decorators(&self, func: FuncId) -> Option<Vec<Vec<FuncId>>> {
         let f = &self.model.functions[func];
-        if f.decorators.is_empty() {
+        // A method's decorator result is bound to `self` when called
+        // through an instance: left to the protocol escapes.
+        if f.decorators.is_empty() || f.class.is_some() {
             return None;
         }
         let mut chain = Vec::new();
