@@ -88,6 +88,8 @@ pub enum Step {
     Attr(String),
     /// Any element it yields when iterated.
     Iterate,
+    /// What its `__enter__` returns (`with value as name`).
+    Enter,
     /// Target `at` of `len` unpacking targets, the starred one (if any)
     /// at `star`.
     Index {

@@ -28,6 +28,15 @@ impl<'a> Analyzer<'_, 'a> {
                     self.escaping.insert(*f);
                 }
                 Value::Class(c) => self.escape_class(*c),
+                // Code gasguard cannot see may enter it (`with`).
+                Value::Instance(c) => {
+                    let family = self.interp.class_family(*c);
+                    for (id, f) in self.model.functions.iter().enumerate() {
+                        if f.name == "__enter__" && f.class.is_some_and(|k| family.contains(&k)) {
+                            self.escaping.insert(id);
+                        }
+                    }
+                }
                 _ => {}
             }
         }

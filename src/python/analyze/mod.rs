@@ -582,7 +582,15 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             }
             Stmt::With(w) => {
                 for item in &w.items {
-                    self.check_escape(&item.context_expr);
+                    // Entering the file's own instances is followed
+                    // (`protocols.rs`); anything else is not.
+                    let values = self.eval_counted(&item.context_expr);
+                    let entered = !w.is_async
+                        && !values.is_empty()
+                        && values.iter().all(|v| matches!(v, Value::Instance(_)));
+                    if !entered {
+                        self.check_escape(&item.context_expr);
+                    }
                 }
                 visitor::walk_stmt(self, stmt);
             }

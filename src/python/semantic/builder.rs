@@ -281,8 +281,16 @@ impl<'a> Builder<'a> {
             Stmt::With(w) => {
                 for item in &w.items {
                     self.expr(&item.context_expr);
-                    if let Some(v) = &item.optional_vars {
-                        self.bind_target(v, None, "a context manager's result");
+                    match &item.optional_vars {
+                        // `async with` awaits `__aenter__`: not followed.
+                        Some(v) if w.is_async => {
+                            self.bind_target(v, None, "a context manager's result")
+                        }
+                        Some(v) => {
+                            let scope = self.current;
+                            self.bind_selected(v, &item.context_expr, scope, vec![Step::Enter]);
+                        }
+                        None => {}
                     }
                 }
                 self.stmts(&w.body);

@@ -421,8 +421,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 if f.name == "__init__" {
                     !c.decorators.is_empty()
                 } else {
-                    // Dunders and methods a library base may call by name.
-                    f.name.starts_with("__") || {
+                    // Dunders and methods a library base may call by name;
+                    // `__enter__` escapes with an instance that escapes
+                    // (`analyze/escapes.rs`), else `with` is its only call.
+                    (f.name.starts_with("__") && f.name != "__enter__") || {
                         self.begin_prepass();
                         self.has_library_base(class)
                     }

@@ -25,6 +25,29 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         Value::Items(Box::new(normalize(held)))
     }
 
+    /// What `with v as name` binds: what the `__enter__` of one of the
+    /// file's classes returns; unknown for anything else.
+    pub(super) fn entered(&self, v: &Value, depth: usize) -> Values {
+        if !matches!(v, Value::Instance(_)) {
+            return one(Value::Unknown);
+        }
+        let mut out = Vec::new();
+        for m in self.attribute(v, "__enter__", depth + 1) {
+            match m {
+                Value::Function(f) => {
+                    let func = &self.model.functions[f];
+                    if func.is_async || !func.yields.is_empty() {
+                        out.push(Value::Unknown);
+                    } else {
+                        out.extend(self.results_of(&[f], depth));
+                    }
+                }
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
     /// Whether what `func` yields is followed into the generator its calls
     /// give: a plain (not async) generator whose every call gasguard sees.
     pub fn follows_yields(&self, func: FuncId) -> bool {
