@@ -295,6 +295,9 @@ pub struct Interpreter<'m, 'a> {
     call_targets: RefCell<Option<HashMap<FuncId, Vec<(usize, usize)>>>>,
     computing_targets: Cell<bool>,
     escaped: HashSet<FuncId>,
+    /// Each function's decorators of model.py, once (`protocols.rs`): one
+    /// answer for the interpreter's life keeps escapes and bindings agreed.
+    decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
     pub steps: Cell<usize>,
     pub truncated: Cell<bool>,
     pub cycle: Cell<bool>,
@@ -352,6 +355,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             call_targets: RefCell::new(None),
             computing_targets: Cell::new(false),
             escaped: HashSet::new(),
+            decorator_chains: RefCell::default(),
             steps: Cell::new(0),
             truncated: Cell::new(false),
             cycle: Cell::new(false),

@@ -64,11 +64,25 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
 impl<'m, 'a> Interpreter<'m, 'a> {
     /// The functions each decorator of `func` (not a method) may be
-    /// (outermost first), when every one is a plain function of model.py whose first
-    /// parameter takes the function: then Python's calls of them are
-    /// followed like calls gasguard sees. `None` otherwise (no decorator,
-    /// or one gasguard does not follow).
+    /// (outermost first), when every one is a plain function of model.py
+    /// whose first parameter takes the function: then Python's calls of
+    /// them are followed like calls gasguard sees. `None` otherwise (no
+    /// decorator, or one gasguard does not follow).
     pub fn file_decorators(&self, func: FuncId) -> Option<Vec<Vec<FuncId>>> {
+        if let Some(known) = self.decorator_chains.borrow().get(&func) {
+            return known.clone();
+        }
+        // A decorator that refers back to the function it decorates is
+        // not followed.
+        self.decorator_chains.borrow_mut().insert(func, None);
+        let chain = self.decorator_chain(func);
+        self.decorator_chains
+            .borrow_mut()
+            .insert(func, chain.clone());
+        chain
+    }
+
+    fn decorator_chain(&self, func: FuncId) -> Option<Vec<Vec<FuncId>>> {
         let f = &self.model.functions[func];
         // A method's decorator result is bound to `self` when called
         // through an instance: left to the protocol escapes.
