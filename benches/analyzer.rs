@@ -9,10 +9,6 @@
 
 use std::time::Instant;
 
-// The binary's allocator (src/main.rs), so the bench times what runs.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use gasguard::config::ConfigFacts;
 use gasguard::policy::Policy;
 

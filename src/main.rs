@@ -1,10 +1,6 @@
 //! The gasguard binary: parse arguments, run, exit. A panic is a bug: it is
 //! caught here and reported as an internal error (exit 2), never a crash.
 
-// See Cargo.toml: the analyzer allocates many small values.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("gasguard: internal error: {info}");

@@ -88,6 +88,8 @@ pub enum Step {
     Attr(String),
     /// Any element it yields when iterated.
     Iterate,
+    /// What its `__enter__` returns (`with value as name`).
+    Enter,
     /// Target `at` of `len` unpacking targets, the starred one (if any)
     /// at `star`.
     Index {
@@ -137,6 +139,15 @@ pub struct Param<'a> {
     pub default: Option<&'a Expr>,
 }
 
+/// A `yield` (`value` None for a bare one) or `yield from` in a function.
+#[derive(Debug)]
+pub struct Yielded<'a> {
+    pub value: Option<&'a Expr>,
+    pub scope: ScopeId,
+    /// `yield from value`: yields its elements.
+    pub from: bool,
+}
+
 #[derive(Debug)]
 pub struct Function<'a> {
     pub name: String,
@@ -147,6 +158,8 @@ pub struct Function<'a> {
     pub params: Vec<Param<'a>>,
     /// Return expressions (a lambda's body counts as one).
     pub returns: Vec<(&'a Expr, ScopeId)>,
+    /// `yield` and `yield from` expressions: any makes it a generator.
+    pub yields: Vec<Yielded<'a>>,
     /// Defined directly in a class body.
     pub class: Option<ClassId>,
     pub decorators: Vec<&'a Expr>,

@@ -20,6 +20,7 @@ use crate::config::ConfigFacts;
 
 mod closed_world;
 mod containers;
+mod protocols;
 
 pub use containers::FOLLOWED_METHODS;
 mod memo;
@@ -299,6 +300,9 @@ pub struct Interpreter<'m, 'a> {
     /// Remembered name look-ups, by scope (`SemanticModel::lookup` is a
     /// pure function of the two, and every name read asks it).
     lookups: RefCell<Vec<HashMap<Box<str>, Lookup>>>,
+    /// Each function's decorators of model.py, once (`protocols.rs`): one
+    /// answer for the interpreter's life keeps escapes and bindings agreed.
+    decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
     pub steps: Cell<usize>,
     pub truncated: Cell<bool>,
     pub cycle: Cell<bool>,
@@ -309,6 +313,19 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         model: &'m SemanticModel<'a>,
         facts: &'m ConfigFacts,
         live_scopes: Option<HashSet<ScopeId>>,
+    ) -> Self {
+        Self::with_escapes(model, facts, live_scopes, None)
+    }
+
+    /// An interpreter whose escaped functions are those Python or a library
+    /// may call by protocol plus `escaping` (found by where values flow,
+    /// `analyze/escapes.rs`); without it, every function referenced by name
+    /// other than as a callee escapes.
+    pub fn with_escapes(
+        model: &'m SemanticModel<'a>,
+        facts: &'m ConfigFacts,
+        live_scopes: Option<HashSet<ScopeId>>,
+        escaping: Option<&HashSet<FuncId>>,
     ) -> Self {
         let mut it = Interpreter {
             model,
@@ -344,6 +361,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             computing_targets: Cell::new(false),
             escaped: HashSet::new(),
             lookups: RefCell::new(vec![HashMap::new(); model.scopes.len()]),
+            decorator_chains: RefCell::default(),
             steps: Cell::new(0),
             truncated: Cell::new(false),
             cycle: Cell::new(false),
@@ -351,7 +369,14 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         // Parameters read while escapes and call targets are being worked
         // out are taken as unknown; nothing read then is remembered.
         it.computing_targets.set(true);
-        it.escaped = it.escaped_functions();
+        it.escaped = match escaping {
+            Some(found) => {
+                let mut e = it.protocol_escapes();
+                e.extend(found.iter().copied());
+                e
+            }
+            None => it.escaped_functions(),
+        };
         it.computing_targets.set(false);
         it.forget();
         it.compute_additions();
@@ -699,7 +724,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             BindingKind::Value { value, scope } => self.eval_in(value, *scope, depth + 1),
             BindingKind::Import(p) | BindingKind::ImportFrom(p) => one(Value::Lib(p.clone())),
             BindingKind::Param { func, index } => self.param(*func, *index, depth + 1),
-            BindingKind::Function(f) => one(Value::Function(*f)),
+            BindingKind::Function(f) => self.decorated(*f, depth),
             BindingKind::Class(c) => one(Value::Class(*c)),
             BindingKind::SubmissionFile => one(Value::LocalStr),
             BindingKind::Select { value, scope, path } => self.select(value, *scope, path, depth),
@@ -940,6 +965,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     let func = &self.model.functions[f];
                     if func.is_async {
                         out.push(Value::Unknown); // a coroutine
+                        continue;
+                    }
+                    if !func.yields.is_empty() {
+                        out.push(self.generator(f, depth)); // `protocols.rs`
                         continue;
                     }
                     if func.returns.is_empty() {

@@ -349,9 +349,25 @@ declare_rules! {
     /// `l.append(v)`, `l += [v]`), read back by index, key, iteration,
     /// unpacking, `match` patterns, `get`/`pop`/`keys`/`values`/`items`/
     /// `copy`, `list()`/`tuple()`/`enumerate()`/`zip()`/`next()`; the file's
-    /// own functions' parameters (`*args` and `f(*xs)`, `f(**d)` included)
-    /// and returns; attributes stored on the file's instances and functions
-    /// (`self.backbone_lib = timm`), and properties.
+    /// own functions' parameters (`*args`, `**kwargs`, `f(*xs)`, `f(**d)`
+    /// included) and returns; attributes stored on the file's instances and
+    /// functions (`self.backbone_lib = timm`), and properties.
+    ///
+    /// Which of the file's functions are "something else may call" is
+    /// worked out from where their values flow: a function, lambda or
+    /// class escapes when a value that may be it (or a container holding
+    /// it) reaches one of the places above, a stored attribute, an
+    /// operator, a decorator gasguard does not follow, `raise`, a class
+    /// body's attributes, what `load_model` returns, a call its parameters
+    /// do not count (made through a parameter), or an attribute read on an
+    /// object gasguard cannot see into (every method of that name). Dunders
+    /// and methods a library base may call escape always. The checks are
+    /// re-run until no new escape appears (P111 past 8 rounds). So
+    /// closures returned and called (`make(x)()`), lambdas bound to names,
+    /// generators (`next(gen(x))`, `for y in gen(x)`: a followed
+    /// generator's call holds what it yields; its `return` value escapes),
+    /// and plain decorators of model.py (their first parameter takes the
+    /// function, the name what they return) are followed.
     ///
     /// ## Why is this bad?
     /// Once a module reaches code gasguard cannot see, what is reached

@@ -25,6 +25,7 @@ use crate::python::values::{Interpreter, Value, Values};
 use crate::rules::code as rules;
 
 mod annotations;
+mod escapes;
 mod load_model;
 mod names;
 mod paths;
@@ -146,6 +147,9 @@ pub struct Analyzer<'m, 'a> {
     reported: HashSet<(usize, &'static str)>,
     /// Resolved paths the policy checks found nothing on (`paths.rs`).
     clean_paths: HashSet<String>,
+    /// The file's functions whose values reach a position gasguard does
+    /// not follow (`escapes.rs`).
+    escaping: HashSet<crate::python::semantic::FuncId>,
 }
 
 impl<'m, 'a> Analyzer<'m, 'a> {
@@ -259,15 +263,22 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             return;
         }
         let values = self.resolve(expr, span(expr));
-        if !self.check_escaping_value(expr, &values, false) {
-            self.check_contents(expr, &values);
-        }
+        self.record_escaping(&values);
+        let reported = self.check_escaping_value(expr, &values, false);
+        self.contents_escape(expr, &values, !reported);
     }
 
     /// P112 for what the containers among `values` hold (nested ones
     /// included), where `expr`, a container, is used in a way gasguard
     /// does not follow.
     fn check_contents(&mut self, expr: &Expr, values: &Values) {
+        self.contents_escape(expr, values, true);
+    }
+
+    /// What the containers among `values` hold escapes with them: the
+    /// file's functions among it are recorded (`escapes.rs`), the rest
+    /// judged when `report`.
+    fn contents_escape(&mut self, expr: &Expr, values: &Values, report: bool) {
         if !values.iter().any(is_container) {
             return;
         }
@@ -299,7 +310,10 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 held.push(v);
             }
         }
-        self.check_escaping_value(expr, &held, true);
+        self.record_escaping(&held);
+        if report {
+            self.check_escaping_value(expr, &held, true);
+        }
     }
 
     /// Reports P112 for the first value that must not escape; says
@@ -573,7 +587,15 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             }
             Stmt::With(w) => {
                 for item in &w.items {
-                    self.check_escape(&item.context_expr);
+                    // Entering the file's own instances is followed
+                    // (`protocols.rs`); anything else is not.
+                    let values = self.eval_counted(&item.context_expr);
+                    let entered = !w.is_async
+                        && !values.is_empty()
+                        && values.iter().all(|v| matches!(v, Value::Instance(_)));
+                    if !entered {
+                        self.check_escape(&item.context_expr);
+                    }
                 }
                 visitor::walk_stmt(self, stmt);
             }
@@ -590,7 +612,17 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::FunctionDef(f) => {
+                // Python calls the decorators with the function: followed
+                // when they are plain functions of model.py.
+                let followed = self
+                    .model
+                    .scope_of(f.range().start(), NODE_FUNCTION)
+                    .and_then(|s| self.model.scopes[s].func)
+                    .is_some_and(|func| self.interp.file_decorators(func).is_some());
                 for d in &f.decorator_list {
+                    if !followed {
+                        self.record_escaping_expr(&d.expression);
+                    }
                     self.visit_decorator(d);
                 }
                 self.visit_parameters_outer(&f.parameters);
@@ -607,9 +639,14 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             }
             Stmt::ClassDef(c) => {
                 for d in &c.decorator_list {
+                    self.record_escaping_expr(&d.expression);
                     self.visit_decorator(d);
                 }
                 if let Some(args) = &c.arguments {
+                    // `metaclass=M` and the keywords it receives.
+                    for k in &args.keywords {
+                        self.record_escaping_expr(&k.value);
+                    }
                     self.visit_arguments(args);
                 }
                 self.check_identifier(c.name.as_str(), span(&c.name));
@@ -653,7 +690,14 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // every call gasguard sees.
                 if let Some(v) = &r.value {
                     let func = self.model.scopes[self.scope].func;
-                    let followed = func.is_some_and(|f| self.interp.follows_returns(f));
+                    if func.is_some() && func == self.interp.load_model() {
+                        // The evaluator calls what load_model returns.
+                        self.record_escaping_expr(v);
+                    }
+                    // A generator's return value goes to `StopIteration`.
+                    let followed = func.is_some_and(|f| {
+                        self.interp.follows_returns(f) && !self.interp.is_generator(f)
+                    });
                     if func.is_some_and(|f| self.interp.is_property(f)) {
                         // Read as an attribute of the file's objects, like
                         // a stored attribute (`store_follows`).
@@ -661,6 +705,13 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     } else if !followed {
                         self.check_escape(v);
                     }
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Raise(r) => {
+                // Python calls a raised class; handlers receive the instance.
+                for e in r.exc.iter().chain(&r.cause) {
+                    self.record_escaping_expr(e);
                 }
                 visitor::walk_stmt(self, stmt);
             }
@@ -715,6 +766,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             Expr::Attribute(a) => {
                 let attr = a.attr.as_str();
                 self.check_attribute_name(attr, span(&a.attr));
+                self.record_opaque_attribute(a);
                 let values = self.resolve(expr, span(expr));
                 if a.ctx == ast::ExprContext::Load {
                     self.check_path_method(a);
@@ -783,14 +835,20 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 visitor::walk_expr(self, expr);
             }
+            // What a followed generator yields is what its calls give
+            // (`protocols.rs`).
             Expr::Yield(y) => {
-                if let Some(v) = &y.value {
+                if let Some(v) = &y.value
+                    && !self.yields_followed()
+                {
                     self.check_escape(v);
                 }
                 visitor::walk_expr(self, expr);
             }
             Expr::YieldFrom(y) => {
-                self.check_escape(&y.value);
+                if !self.yields_followed() {
+                    self.check_escape(&y.value);
+                }
                 visitor::walk_expr(self, expr);
             }
             Expr::Await(a) => {
@@ -840,6 +898,8 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         span(c),
                     );
                 }
+                self.record_attribute_builtin(c, &callees);
+                self.record_unseen_call(c, &callees);
                 self.check_call_conditions(c, &callees);
                 self.check_method_call(c, self.scope);
                 self.check_format_string(c);
@@ -850,7 +910,13 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     self.visit_parameters_outer(p);
                 }
                 let saved = self.enter(l.range().start(), NODE_LAMBDA);
-                self.check_escape(&l.body);
+                // A lambda's body is its return value.
+                let followed = self.model.scopes[self.scope]
+                    .func
+                    .is_some_and(|f| self.interp.follows_returns(f));
+                if !followed {
+                    self.check_escape(&l.body);
+                }
                 self.visit_expr(&l.body);
                 self.scope = saved;
             }
@@ -885,14 +951,20 @@ impl<'a> Analyzer<'_, 'a> {
             return;
         }
         let values = self.resolve(expr, span(expr));
+        self.record_escaping(&values);
         let kept: Values = values
             .iter()
             .filter(|v| !matches!(v, Value::Path))
             .cloned()
             .collect();
-        if !self.check_escaping_value(expr, &kept, false) {
-            self.check_contents(expr, &values);
-        }
+        let reported = self.check_escaping_value(expr, &kept, false);
+        self.contents_escape(expr, &values, !reported);
+    }
+
+    /// Whether the yields of the function being walked are followed.
+    fn yields_followed(&self) -> bool {
+        let func = self.model.scopes[self.scope].func;
+        func.is_some_and(|f| self.interp.follows_yields(f))
     }
 
     /// Records a call or attribute read for plugins (`CodeInventory::sites`).
@@ -991,6 +1063,8 @@ impl<'a> Analyzer<'_, 'a> {
     /// the submission (nn.Module hooks call what they find).
     fn check_stored_value(&mut self, value: &'a Expr) {
         let values = self.resolve(value, span(value));
+        self.record_escaping(&values);
+        self.contents_escape(value, &values, false);
         let kept: Values = values
             .into_iter()
             .filter(|v| !matches!(v, Value::Lib(p) if is_module_path(p)))
@@ -1106,28 +1180,52 @@ pub fn analyze(
     // First pass: what runs, with every call site counted; then the values
     // the analysis uses count only call sites in code that runs.
     let live = Interpreter::new(&model, facts, None).reachable_scopes();
-    let interp = Interpreter::new(&model, facts, Some(live.clone()));
-    let mut a = Analyzer {
-        file,
-        source,
-        policy,
-        model: &model,
-        interp,
-        live,
-        scope: MODULE_SCOPE,
-        dead: 0,
-        eval_steps: 0,
-        per_rule: HashMap::new(),
-        diags: Vec::new(),
-        inventory: CodeInventory::default(),
-        reported: HashSet::new(),
-        clean_paths: HashSet::new(),
-    };
-    for stmt in &module.body {
-        a.visit_stmt(stmt);
+    // Escapes by where values flow, to a fixed point: each round takes the
+    // escapes the last one found; they only grow (`escapes.rs`).
+    let mut escaping: HashSet<crate::python::semantic::FuncId> = HashSet::new();
+    let mut round = 0;
+    loop {
+        round += 1;
+        let interp = Interpreter::with_escapes(&model, facts, Some(live.clone()), Some(&escaping));
+        let mut a = Analyzer {
+            file,
+            source,
+            policy,
+            model: &model,
+            interp,
+            live: live.clone(),
+            scope: MODULE_SCOPE,
+            dead: 0,
+            eval_steps: 0,
+            per_rule: HashMap::new(),
+            diags: Vec::new(),
+            inventory: CodeInventory::default(),
+            reported: HashSet::new(),
+            clean_paths: HashSet::new(),
+            escaping: HashSet::new(),
+        };
+        for stmt in &module.body {
+            a.visit_stmt(stmt);
+        }
+        a.scope = MODULE_SCOPE;
+        a.check_load_model(module, facts);
+        a.check_module_statements(module);
+        a.record_protocol_flows();
+        let grown = a.new_escapes();
+        if grown.is_empty() {
+            return (a.diags, a.inventory);
+        }
+        if round >= escapes::MAX_ESCAPE_ROUNDS {
+            a.report(
+                Diagnostic::new(
+                    &rules::UNRESOLVABLE_NAME,
+                    "model.py passes its own functions around through more steps than gasguard follows",
+                )
+                .help("call your functions directly instead of passing them through several others"),
+                0..0,
+            );
+            return (a.diags, a.inventory);
+        }
+        escaping.extend(grown);
     }
-    a.scope = MODULE_SCOPE;
-    a.check_load_model(module, facts);
-    a.check_module_statements(module);
-    (a.diags, a.inventory)
 }

@@ -161,6 +161,15 @@ impl<'a> Builder<'a> {
         self.guards.pop();
     }
 
+    fn record_yield(&mut self, value: Option<&'a Expr>, from: bool) {
+        if let Some(func) = self.func {
+            let scope = self.current;
+            self.model.functions[func]
+                .yields
+                .push(super::Yielded { value, scope, from });
+        }
+    }
+
     pub(super) fn stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(f) => self.function_def(f),
@@ -277,8 +286,16 @@ impl<'a> Builder<'a> {
             Stmt::With(w) => {
                 for item in &w.items {
                     self.expr(&item.context_expr);
-                    if let Some(v) = &item.optional_vars {
-                        self.bind_target(v, None, "a context manager's result");
+                    match &item.optional_vars {
+                        // `async with` awaits `__aenter__`: not followed.
+                        Some(v) if w.is_async => {
+                            self.bind_target(v, None, "a context manager's result")
+                        }
+                        Some(v) => {
+                            let scope = self.current;
+                            self.bind_selected(v, &item.context_expr, scope, vec![Step::Enter]);
+                        }
+                        None => {}
                     }
                 }
                 self.stmts(&w.body);
@@ -452,6 +469,7 @@ impl<'a> Builder<'a> {
             scope,
             params,
             returns: Vec::new(),
+            yields: Vec::new(),
             class,
             decorators,
             is_async,
@@ -924,8 +942,12 @@ impl<'a> Builder<'a> {
                 if let Some(v) = &y.value {
                     self.expr(v);
                 }
+                self.record_yield(y.value.as_deref(), false);
             }
-            Expr::YieldFrom(y) => self.expr(&y.value),
+            Expr::YieldFrom(y) => {
+                self.expr(&y.value);
+                self.record_yield(Some(&y.value), true);
+            }
             Expr::Compare(c) => {
                 self.expr(&c.left);
                 c.comparators.iter().for_each(|e| self.expr(e));

@@ -102,7 +102,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             return out;
         }
         let targets = self.call_targets_of(func);
-        if targets.is_empty() {
+        // Python's calls of it as a decorator (`protocols.rs`).
+        let decorating = self.decorator_arguments(func, depth);
+        if targets.is_empty() && decorating.is_empty() {
             // Never called where gasguard can see: it does not run.
             let mut out = self.default_of(func, index, depth);
             out.push(Value::Unknown);
@@ -110,6 +112,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         let mut out = Vec::new();
         let mut uses_default = false;
+        for given in decorating {
+            if index == 0 {
+                out.extend(given);
+            } else {
+                uses_default = true;
+            }
+        }
         for (call, shift) in targets {
             let site = &self.model.calls[call];
             match bind_argument(site.call, &f.params, index, shift) {
@@ -154,30 +163,46 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// What a function's `**kwargs` receives from the calls gasguard sees:
-    /// an empty mapping, or the one mapping passed on with `**`; anything
-    /// else (extra keywords) is unknown.
+    /// an empty mapping, or the one mapping passed on with `**`; keywords
+    /// no named parameter takes, or several mappings, give a mapping that
+    /// may hold any of their values under any key; a mapping gasguard
+    /// cannot follow is unknown.
     pub(super) fn var_keywords(&self, func: FuncId, depth: usize) -> Values {
         let f = &self.model.functions[func];
         let targets = self.call_targets_of(func);
         if targets.is_empty() {
             return one(Value::Unknown);
         }
-        let named: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        // Positional-only names and `*args`' name are not keywords: a
+        // keyword spelt like them lands in `**kwargs`.
+        let named: Vec<&str> = f
+            .params
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.kind,
+                    ParamKind::PositionalOrKeyword | ParamKind::KeywordOnly
+                )
+            })
+            .map(|p| p.name.as_str())
+            .collect();
         let mut out = Vec::new();
         for (call, _) in targets {
             let site = &self.model.calls[call];
             let kws = &site.call.arguments.keywords;
-            let extra = kws
+            let extra: Vec<&Expr> = kws
                 .iter()
-                .any(|k| k.arg.as_ref().is_some_and(|a| !named.contains(&a.as_str())));
+                .filter(|k| k.arg.as_ref().is_some_and(|a| !named.contains(&a.as_str())))
+                .map(|k| &k.value)
+                .collect();
             let spread: Vec<&Expr> = kws
                 .iter()
                 .filter(|k| k.arg.is_none())
                 .map(|k| &k.value)
                 .collect();
-            match (extra, spread.as_slice()) {
-                (false, []) => out.push(Value::Dict(u32::MAX, MODULE_SCOPE)),
-                (false, [e]) => {
+            match (extra.as_slice(), spread.as_slice()) {
+                ([], []) => out.push(Value::Dict(u32::MAX, MODULE_SCOPE)),
+                ([], [e]) => {
                     for v in self.eval_in(e, site.scope, depth + 1) {
                         out.push(match v {
                             Value::Dict(..) | Value::ConfigKwargs => v,
@@ -185,7 +210,28 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         });
                     }
                 }
-                _ => out.push(Value::Unknown),
+                _ => {
+                    let mut held = Vec::new();
+                    let mut followed = true;
+                    for e in &extra {
+                        held.extend(self.eval_in(e, site.scope, depth + 1));
+                    }
+                    for e in &spread {
+                        for v in self.eval_in(e, site.scope, depth + 1) {
+                            match v {
+                                Value::Dict(..) | Value::ConfigKwargs => {
+                                    held.extend(self.contents(&v, depth + 1))
+                                }
+                                _ => followed = false,
+                            }
+                        }
+                    }
+                    out.push(if followed {
+                        Value::Items(Box::new(normalize(held)))
+                    } else {
+                        Value::Unknown
+                    });
+                }
             }
         }
         out
@@ -298,7 +344,16 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             .unwrap_or_default()
     }
 
-    pub(super) fn init_of(&self, class: ClassId) -> Option<FuncId> {
+    /// Whether the closed world counts `call` among the calls of `func`
+    /// (call targets are worked out with parameters unknown, so a call
+    /// through a parameter is not among them).
+    pub fn sees_call(&self, func: FuncId, call: &ast::ExprCall) -> bool {
+        self.call_targets_of(func)
+            .iter()
+            .any(|(i, _)| std::ptr::eq(self.model.calls[*i].call, call))
+    }
+
+    pub fn init_of(&self, class: ClassId) -> Option<FuncId> {
         let c = &self.model.classes[class];
         self.model.scopes[c.scope]
             .bindings
@@ -310,10 +365,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             })
     }
 
-    /// Functions that may be called other than by a call gasguard sees:
-    /// referenced by name other than as a callee (by name anywhere: an
-    /// over-approximation), decorated, lambdas, methods the libraries call,
-    /// and `__init__` of classes used other than by a call.
     /// Starts one evaluation of the whole-file passes (escapes,
     /// reachability) with its own budget, while the passes' total stays
     /// under the file's; past it, evaluations stay truncated (fail closed).
@@ -325,6 +376,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
     }
 
+    /// Functions that may be called other than by a call gasguard sees,
+    /// by name: referenced by name anywhere other than as a callee (an
+    /// over-approximation, used for the reachability pass), plus
+    /// `protocol_escapes`.
     pub(super) fn escaped_functions(&self) -> HashSet<FuncId> {
         let mut passed_on: HashSet<&str> = HashSet::new();
         for r in &self.model.references {
@@ -332,26 +387,50 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 passed_on.insert(r.name.as_str());
             }
         }
+        let mut out = self.protocol_escapes();
+        for (id, f) in self.model.functions.iter().enumerate() {
+            let escaped = f.is_lambda
+                || match f.class {
+                    Some(class) if f.name == "__init__" => {
+                        passed_on.contains(self.model.classes[class].name.as_str())
+                    }
+                    _ => passed_on.contains(f.name.as_str()),
+                };
+            if escaped {
+                out.insert(id);
+            }
+        }
+        out
+    }
+
+    /// Functions Python or a library calls by protocol, whatever values
+    /// flow where: decorated by anything but a transparent decorator,
+    /// dunders (of classes and of the module), methods a library base may
+    /// call by name, and `__init__` of decorated classes. Where the file's
+    /// own values flow adds the rest (`analyze/escapes.rs`).
+    pub(super) fn protocol_escapes(&self) -> HashSet<FuncId> {
         let mut out = HashSet::new();
         for (id, f) in self.model.functions.iter().enumerate() {
             // Each evaluation has its own budget (see `reachable_scopes`).
             self.begin_prepass();
-            let decorated = self.decorated_opaquely(id);
-            let escaped = if f.is_lambda || decorated {
+            let decorated = self.decorated_opaquely(id) && self.file_decorators(id).is_none();
+            let escaped = if decorated {
                 true
             } else if let Some(class) = f.class {
                 let c = &self.model.classes[class];
                 if f.name == "__init__" {
-                    passed_on.contains(c.name.as_str()) || !c.decorators.is_empty()
+                    !c.decorators.is_empty()
                 } else {
-                    // Dunders and methods a library base may call by name.
-                    f.name.starts_with("__") || passed_on.contains(f.name.as_str()) || {
+                    // Dunders and methods a library base may call by name;
+                    // `__enter__` escapes with an instance that escapes
+                    // (`analyze/escapes.rs`), else `with` is its only call.
+                    (f.name.starts_with("__") && f.name != "__enter__") || {
                         self.begin_prepass();
                         self.has_library_base(class)
                     }
                 }
             } else {
-                passed_on.contains(f.name.as_str())
+                !f.is_lambda && f.name.starts_with("__")
             };
             if escaped {
                 out.insert(id);
@@ -373,21 +452,19 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     Value::Class(c) => self.init_of(*c),
                     _ => None,
                 };
-                func.is_some_and(|f| {
-                    !self.escaped.contains(&f)
-                        && !self.model.functions[f].is_lambda
-                        && self.model.functions[f]
-                            .params
-                            .iter()
-                            .all(|p| p.kind != ParamKind::VarKeywords)
-                })
+                func.is_some_and(|f| !self.escaped.contains(&f))
             })
     }
 
     /// Whether `func`'s returns are followed (every call of it is one
     /// gasguard sees).
     pub fn follows_returns(&self, func: FuncId) -> bool {
-        !self.escaped.contains(&func) && !self.model.functions[func].is_lambda
+        !self.escaped.contains(&func)
+    }
+
+    /// Whether `func` may be called other than by a call gasguard sees.
+    pub fn is_escaped(&self, func: FuncId) -> bool {
+        self.escaped.contains(&func)
     }
 
     /// Whether a function is decorated with anything but a decorator that

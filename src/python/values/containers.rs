@@ -352,6 +352,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         _ => next.push(Value::Unknown),
                     },
                     Step::Attr(a) => next.extend(self.attribute(v, a, depth + 1)),
+                    Step::Enter => next.extend(self.entered(v, depth + 1)),
                 }
             }
             current = normalize(next);

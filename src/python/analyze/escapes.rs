@@ -1,0 +1,228 @@
+//! Where model.py's own functions and classes flow. A function escapes
+//! (its parameters become unknown, its returns escape positions) when a
+//! value that may be it, or a class or container holding it, reaches a
+//! position gasguard does not follow: the positions `check_escape` judges,
+//! stores libraries may read, operators, decorators, `raise`, a class
+//! body's attributes, what `load_model` gives the evaluator, or an
+//! attribute read on an object gasguard cannot see into (a method of that
+//! name may be what it reaches). `analyze` re-runs the checks until no new
+//! escape appears.
+
+use crate::python::semantic::{BindingKind, ClassId, FuncId};
+
+use super::*;
+
+/// Rounds of the escape fixed point before the file is rejected (P111).
+pub(super) const MAX_ESCAPE_ROUNDS: usize = 8;
+
+/// Builtins that reach an object's attributes by a name gasguard may not
+/// see (`getattr(obj, name)`).
+const ATTRIBUTE_BUILTINS: &[&str] = &["getattr", "setattr", "delattr", "vars", "dir"];
+
+impl<'a> Analyzer<'_, 'a> {
+    /// Records the file's functions and classes among `values` as escaping.
+    pub(super) fn record_escaping(&mut self, values: &Values) {
+        for v in values {
+            match v {
+                Value::Function(f) => {
+                    self.escaping.insert(*f);
+                }
+                Value::Class(c) => self.escape_class(*c),
+                // Code gasguard cannot see may enter it (`with`).
+                Value::Instance(c) => {
+                    let family = self.interp.class_family(*c);
+                    for (id, f) in self.model.functions.iter().enumerate() {
+                        if f.name == "__enter__" && f.class.is_some_and(|k| family.contains(&k)) {
+                            self.escaping.insert(id);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A class that escapes may be called and have any method called
+    /// (unbound, with any arguments): every method of its family escapes.
+    fn escape_class(&mut self, class: ClassId) {
+        let family = self.interp.class_family(class);
+        for (id, f) in self.model.functions.iter().enumerate() {
+            if f.class.is_some_and(|k| family.contains(&k)) {
+                self.escaping.insert(id);
+            }
+        }
+    }
+
+    /// Records what `expr` may be, and what the containers among it hold,
+    /// as escaping.
+    pub(super) fn record_escaping_expr(&mut self, expr: &'a Expr) {
+        if is_literal(expr) {
+            return;
+        }
+        let values = self.eval_counted(expr);
+        self.record_escaping(&values);
+        self.contents_escape(expr, &values, false);
+    }
+
+    /// `getattr(obj, name)` and its kin reach any attribute of an instance:
+    /// its class's methods escape.
+    pub(super) fn record_attribute_builtin(&mut self, c: &'a ast::ExprCall, callees: &Values) {
+        let reaches = callees
+            .iter()
+            .any(|v| matches!(v, Value::Builtin(b) if ATTRIBUTE_BUILTINS.contains(&b.as_str())));
+        if !reaches {
+            return;
+        }
+        for arg in &c.arguments.args {
+            for v in self.eval_counted(arg) {
+                if let Value::Instance(k) | Value::Class(k) = v {
+                    self.escape_class(k);
+                }
+            }
+        }
+    }
+
+    /// A call of the file's function that its parameters do not count
+    /// (made through a parameter, or a value gasguard only resolves once
+    /// parameters are known): the function escapes, so its parameters
+    /// take any value and the call's arguments are judged.
+    pub(super) fn record_unseen_call(&mut self, c: &'a ast::ExprCall, callees: &Values) {
+        if self.dead > 0 || !self.live.contains(&self.scope) {
+            return;
+        }
+        for v in callees {
+            let funcs = match v {
+                Value::Function(f) => vec![*f],
+                // An `__init__` a class inherits from a class of the file
+                // is not among its calls either.
+                Value::Class(k) => match self.interp.init_of(*k) {
+                    Some(f) => vec![f],
+                    None => self
+                        .interp
+                        .class_family(*k)
+                        .into_iter()
+                        .filter_map(|b| self.interp.init_of(b))
+                        .collect(),
+                },
+                _ => Vec::new(),
+            };
+            for f in funcs {
+                if !self.interp.sees_call(f, c) {
+                    self.escaping.insert(f);
+                }
+            }
+        }
+    }
+
+    /// `x.attr` where `x` may be an object gasguard cannot see into (a
+    /// library's, or unknown): it may be one of the file's instances that
+    /// got there, so every method named `attr` escapes.
+    pub(super) fn record_opaque_attribute(&mut self, a: &'a ast::ExprAttribute) {
+        let attr = a.attr.as_str();
+        if !self
+            .model
+            .functions
+            .iter()
+            .any(|f| f.class.is_some() && f.name == attr)
+        {
+            return;
+        }
+        // `super().attr` reaches classes after the method's own in an
+        // instance's MRO: of its family, never itself.
+        let family = match self.super_call(&a.value) {
+            Some(Some(class)) => Some(
+                self.interp
+                    .class_family(class)
+                    .into_iter()
+                    .filter(|k| *k != class)
+                    .collect::<Vec<_>>(),
+            ),
+            Some(None) => None,
+            None => {
+                let receiver = self.eval_counted(&a.value);
+                let opaque = receiver
+                    .iter()
+                    .any(|v| matches!(v, Value::Unknown | Value::Lib(_) | Value::Builtin(_)));
+                if !opaque {
+                    return;
+                }
+                None
+            }
+        };
+        for (id, f) in self.model.functions.iter().enumerate() {
+            let in_family = match (&family, f.class) {
+                (Some(family), Some(k)) => family.contains(&k),
+                (None, Some(_)) => true,
+                (_, None) => false,
+            };
+            if in_family && f.name == attr {
+                self.escaping.insert(id);
+            }
+        }
+    }
+
+    /// For `super()` (the builtin, called without arguments): the class
+    /// of the method it is in, when there is one (`Some(None)` when not).
+    fn super_call(&mut self, expr: &'a Expr) -> Option<Option<ClassId>> {
+        let Expr::Call(c) = expr else { return None };
+        if !(c.arguments.args.is_empty() && c.arguments.keywords.is_empty()) {
+            return None;
+        }
+        let callee = self.eval_counted(&c.func);
+        if !(callee.len() == 1 && matches!(&callee[0], Value::Builtin(b) if b == "super")) {
+            return None;
+        }
+        let mut scope = Some(self.scope);
+        while let Some(s) = scope {
+            if let Some(f) = self.model.scopes[s].func
+                && let Some(class) = self.model.functions[f].class
+            {
+                return Some(Some(class));
+            }
+            scope = self.model.scopes[s].parent;
+        }
+        Some(None)
+    }
+
+    /// Flows that are not expressions the walk meets: class attributes
+    /// (a method call through an instance passes `self` first, and a
+    /// library base may call them by name) and what the evaluator finds
+    /// under `load_model` other than the function it calls.
+    pub(super) fn record_protocol_flows(&mut self) {
+        let model = self.model;
+        for c in &model.classes {
+            for (name, bindings) in &model.scopes[c.scope].bindings {
+                if bindings
+                    .iter()
+                    .all(|b| matches!(b.kind, BindingKind::Function(_)))
+                {
+                    continue;
+                }
+                self.interp.begin();
+                let values = self.interp.name(c.scope, name, 0);
+                self.eval_steps += self.interp.steps.get();
+                self.record_escaping(&values);
+            }
+        }
+        self.interp.begin();
+        let entry = self.interp.load_model();
+        let values: Values = self
+            .interp
+            .name(MODULE_SCOPE, "load_model", 0)
+            .into_iter()
+            .filter(|v| !matches!(v, Value::Function(f) if Some(*f) == entry))
+            .collect();
+        self.eval_steps += self.interp.steps.get();
+        self.record_escaping(&values);
+    }
+
+    /// Functions found escaping that the interpreter did not yet take as
+    /// escaped.
+    pub(super) fn new_escapes(&self) -> Vec<FuncId> {
+        self.escaping
+            .iter()
+            .copied()
+            .filter(|f| !self.interp.is_escaped(*f))
+            .collect()
+    }
+}

@@ -1,0 +1,171 @@
+//! What Python does with the file's functions by protocol rather than by a
+//! call gasguard sees: a generator function's call gives a generator
+//! holding what it yields.
+
+use super::*;
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// Calling generator function `func` gives a generator: an untracked
+    /// container of what it may yield (`yield from x` yields x's elements;
+    /// a bare `yield` yields None).
+    pub(super) fn generator(&self, func: FuncId, depth: usize) -> Value {
+        let f = &self.model.functions[func];
+        let mut held = Vec::new();
+        for y in &f.yields {
+            match (y.value, y.from) {
+                (None, _) => held.push(Value::None),
+                (Some(e), false) => held.extend(self.eval_in(e, y.scope, depth + 1)),
+                (Some(e), true) => {
+                    for v in self.eval_in(e, y.scope, depth + 1) {
+                        held.extend(self.iterate(&v, depth + 1));
+                    }
+                }
+            }
+        }
+        Value::Items(Box::new(normalize(held)))
+    }
+
+    /// What `with v as name` binds: what the `__enter__` of one of the
+    /// file's classes returns; unknown for anything else.
+    pub(super) fn entered(&self, v: &Value, depth: usize) -> Values {
+        if !matches!(v, Value::Instance(_)) {
+            return one(Value::Unknown);
+        }
+        let mut out = Vec::new();
+        for m in self.attribute(v, "__enter__", depth + 1) {
+            match m {
+                Value::Function(f) => {
+                    let func = &self.model.functions[f];
+                    if func.is_async || !func.yields.is_empty() {
+                        out.push(Value::Unknown);
+                    } else {
+                        out.extend(self.results_of(&[f], depth));
+                    }
+                }
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
+    /// Whether what `func` yields is followed into the generator its calls
+    /// give: a plain (not async) generator whose every call gasguard sees.
+    pub fn follows_yields(&self, func: FuncId) -> bool {
+        let f = &self.model.functions[func];
+        !f.is_async && !f.is_lambda && self.follows_returns(func)
+    }
+
+    /// Whether `func` is a generator function (its `return` value goes to
+    /// `StopIteration`, not to its callers).
+    pub fn is_generator(&self, func: FuncId) -> bool {
+        !self.model.functions[func].yields.is_empty()
+    }
+}
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// The functions each decorator of `func` (not a method) may be
+    /// (outermost first), when every one is a plain function of model.py
+    /// whose first parameter takes the function: then Python's calls of
+    /// them are followed like calls gasguard sees. `None` otherwise (no
+    /// decorator, or one gasguard does not follow).
+    pub fn file_decorators(&self, func: FuncId) -> Option<Vec<Vec<FuncId>>> {
+        if let Some(known) = self.decorator_chains.borrow().get(&func) {
+            return known.clone();
+        }
+        // A decorator that refers back to the function it decorates is
+        // not followed.
+        self.decorator_chains.borrow_mut().insert(func, None);
+        let chain = self.decorator_chain(func);
+        self.decorator_chains
+            .borrow_mut()
+            .insert(func, chain.clone());
+        chain
+    }
+
+    fn decorator_chain(&self, func: FuncId) -> Option<Vec<Vec<FuncId>>> {
+        let f = &self.model.functions[func];
+        // A method's decorator result is bound to `self` when called
+        // through an instance: left to the protocol escapes.
+        if f.decorators.is_empty() || f.class.is_some() {
+            return None;
+        }
+        let mut chain = Vec::new();
+        for d in &f.decorators {
+            let values = self.eval_in(d, f.parent, 1);
+            let mut layer = Vec::new();
+            for v in &values {
+                let Value::Function(deco) = v else {
+                    return None;
+                };
+                let g = &self.model.functions[*deco];
+                let takes_function = g.params.first().is_some_and(|p| {
+                    matches!(
+                        p.kind,
+                        ParamKind::Positional | ParamKind::PositionalOrKeyword
+                    )
+                });
+                if g.class.is_some() || g.is_async || !g.yields.is_empty() || !takes_function {
+                    return None;
+                }
+                layer.push(*deco);
+            }
+            if layer.is_empty() {
+                return None;
+            }
+            chain.push(layer);
+        }
+        Some(chain)
+    }
+
+    /// What the name a `def` binds may be: the function, or what its
+    /// decorators of model.py return.
+    pub(super) fn decorated(&self, func: FuncId, depth: usize) -> Values {
+        match self.file_decorators(func) {
+            Some(chain) => chain
+                .first()
+                .map(|layer| self.results_of(layer, depth))
+                .unwrap_or_default(),
+            None => one(Value::Function(func)),
+        }
+    }
+
+    /// What calls of these plain functions may return.
+    fn results_of(&self, funcs: &[FuncId], depth: usize) -> Values {
+        let mut out = Vec::new();
+        for &g in funcs {
+            let g = &self.model.functions[g];
+            if g.returns.is_empty() {
+                out.push(Value::None);
+            }
+            for (e, s) in &g.returns {
+                out.extend(self.eval_in(e, *s, depth + 1));
+            }
+        }
+        out
+    }
+
+    /// What Python passes to the first parameter of `deco` where it
+    /// decorates a function (the function, or what the decorator below
+    /// returned); one entry per such place.
+    pub(super) fn decorator_arguments(&self, deco: FuncId, depth: usize) -> Vec<Values> {
+        let mut out = Vec::new();
+        for (func, f) in self.model.functions.iter().enumerate() {
+            if f.decorators.is_empty() {
+                continue;
+            }
+            let Some(chain) = self.file_decorators(func) else {
+                continue;
+            };
+            for (i, layer) in chain.iter().enumerate() {
+                if !layer.contains(&deco) {
+                    continue;
+                }
+                out.push(match chain.get(i + 1) {
+                    Some(below) => self.results_of(below, depth),
+                    None => one(Value::Function(func)),
+                });
+            }
+        }
+        out
+    }
+}
