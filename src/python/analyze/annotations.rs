@@ -276,17 +276,24 @@ impl<'a> Analyzer<'_, 'a> {
     }
 
     /// What an annotation evaluates to: types are fine; a module, a policy
-    /// API, or a builtin function is handed to whoever reads the hints.
+    /// API function judged by its arguments, or a builtin function is
+    /// handed to whoever reads the hints.
     fn check_annotation_value(&mut self, value: &Value, at: Range<usize>) {
         let what = match value {
             Value::Builtin(b) if !BUILTIN_TYPES.contains(&b.as_str()) => {
                 format!("the builtin `{b}`")
             }
             Value::Lib(p) if is_module_path(p) => format!("the module `{p}`"),
+            // Functions only: annotating with a class such as
+            // `PreTrainedModel` or `DataLoader` is what type hints are for.
             Value::Lib(p)
-                if apis_covering(&self.policy.apis, p)
-                    .iter()
-                    .any(|(a, _)| a.when != ApiCondition::Always) =>
+                if !p
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|last| last.starts_with(char::is_uppercase))
+                    && apis_covering(&self.policy.apis, p)
+                        .iter()
+                        .any(|(a, _)| a.when != ApiCondition::Always) =>
             {
                 format!("`{p}`, whose calls are judged by their arguments")
             }
