@@ -229,7 +229,8 @@ declare_rules! {
     /// string annotations), `__reduce__`, `__builtins__`.
     ///
     /// Two stores are judged by their value instead: `f.__annotations__[k] =
-    /// v` (or a dict literal for all of it), whose strings are checked as the
+    /// v` (or a dict literal for all of it) on a function or class of
+    /// model.py without decorators, whose strings are checked as the
     /// string annotations they become (one gasguard cannot list is P114),
     /// and `f.__wrapped__ = g`, allowed when `g` is a function or class of
     /// model.py (`typing.get_type_hints` evaluates annotations in the

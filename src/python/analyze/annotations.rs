@@ -211,6 +211,18 @@ impl Analyzer<'_, '_> {
             self.check_attribute_name(attr, at.clone());
         }
         for (root, attrs) in &c.chains {
+            let lookup = self.model.lookup(self.scope, root);
+            if lookup.scopes.is_empty() && !lookup.builtin {
+                // Evaluated in other globals (`__wrapped__` set by
+                // functools.wraps, a namespace given to the evaluating
+                // call), it would mean whatever it means there.
+                self.report(
+                    Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("the string annotation names `{root}`, bound nowhere in model.py: a library evaluating it in other globals finds whatever is there"))
+                        .help("annotate with names model.py imports or defines"),
+                    at.clone(),
+                );
+                continue;
+            }
             self.interp.begin();
             let values = self.interp.name(self.scope, root, 0);
             for v in values {
@@ -362,6 +374,12 @@ impl<'a> Analyzer<'_, 'a> {
             },
             _ => return false,
         };
+        let is_annotations = attr.attr.as_str() == "__annotations__";
+        if is_annotations && !self.is_own_undecorated(&attr.value) {
+            // Its annotations may be evaluated in other globals (a
+            // decorator such as functools.wraps sets `__wrapped__`).
+            return false;
+        }
         match (attr.attr.as_str(), whole) {
             ("__annotations__", true) if matches!(value, Expr::Dict(_)) => {
                 self.check_stored_annotation(value)
@@ -387,6 +405,21 @@ impl<'a> Analyzer<'_, 'a> {
         self.reported
             .insert((span(&attr.attr).start, rules::DUNDER_ACCESS.code));
         true
+    }
+}
+
+impl<'a> Analyzer<'_, 'a> {
+    /// Whether `receiver` is only functions or classes of model.py without
+    /// decorators, whose annotations are evaluated in model.py's globals.
+    fn is_own_undecorated(&mut self, receiver: &'a Expr) -> bool {
+        self.interp.begin();
+        let values = self.interp.eval(receiver, self.scope);
+        !values.is_empty()
+            && values.iter().all(|v| match v {
+                Value::Function(f) => self.model.functions[*f].decorators.is_empty(),
+                Value::Class(k) => self.model.classes[*k].decorators.is_empty(),
+                _ => false,
+            })
     }
 }
 

@@ -617,6 +617,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             return;
         };
         let method = a.attr.as_str();
+        if method == "_evaluate" {
+            self.check_forward_ref_evaluate(call, scope);
+        }
         self.interp.begin();
         let receiver = self.interp.eval(&a.value, scope);
         let is_path = receiver
@@ -656,6 +659,63 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                         .help("the model must not write files; read-only access needs a literal mode such as \"r\""),
                     span(call),
                 );
+            }
+        }
+    }
+
+    /// `ref._evaluate(globalns, localns, ...)` on any receiver (a
+    /// `typing.ForwardRef` is not followed as a value): its string was
+    /// checked in model.py's globals, so other namespaces fail closed.
+    fn check_forward_ref_evaluate(&mut self, call: &'a ast::ExprCall, scope: ScopeId) {
+        // The first two positions (a `*[...]` literal gives its elements),
+        // and the namespace keywords or any `**` unpacking.
+        let mut namespaces: Vec<(Values, Range<usize>)> = Vec::new();
+        let mut position = 0;
+        for e in &call.arguments.args {
+            if position >= 2 {
+                break;
+            }
+            self.interp.begin();
+            if let Expr::Starred(st) = e {
+                match self.interp.positional_elements(&st.value, scope) {
+                    Some(elts) => {
+                        for v in elts.into_iter().take(2 - position) {
+                            namespaces.push((v, span(e)));
+                            position += 1;
+                        }
+                    }
+                    None => {
+                        namespaces.push((vec![Value::Unknown], span(e)));
+                        break;
+                    }
+                }
+                continue;
+            }
+            namespaces.push((self.interp.eval(e, scope), span(e)));
+            position += 1;
+        }
+        for k in &call.arguments.keywords {
+            self.interp.begin();
+            match k.arg.as_ref().map(|a| a.as_str()) {
+                Some("globalns" | "localns") => {
+                    namespaces.push((self.interp.eval(&k.value, scope), span(&k.value)))
+                }
+                Some(_) => {}
+                None => {
+                    let mut v = self.interp.unpacked(&k.value, "globalns", scope, 0);
+                    v.extend(self.interp.unpacked(&k.value, "localns", scope, 0));
+                    namespaces.push((v, span(&k.value)));
+                }
+            }
+        }
+        for (values, at) in namespaces {
+            if !is_no_namespace(&values) {
+                self.report(
+                    Diagnostic::new(&rules::UNPROVEN_VALUE, format!("`._evaluate()` (typing.ForwardRef) evaluates its string in a namespace that may be {}, where names mean what gasguard cannot check", describe_all(&values)))
+                        .help("pass None for both namespaces, or annotate in the source"),
+                    at,
+                );
+                return;
             }
         }
     }
