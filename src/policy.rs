@@ -94,6 +94,17 @@ pub enum ApiCondition {
     UrlArgument,
     Workers,
     WriteMode,
+    /// Evaluates string annotations (checked where they are written) in
+    /// the namespaces these parameters give: safe when each is absent or
+    /// proven None (`typing.get_type_hints`).
+    Namespaces(Vec<String>),
+    /// Evaluates the string this parameter holds as code, in a namespace
+    /// this other parameter may name (`typing.ForwardRef(arg, module=)`):
+    /// safe when every string is listed and its expression is proven safe.
+    StringCode {
+        param: String,
+        namespace: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -597,6 +608,30 @@ impl Reader {
                                 &node.span,
                                 "`arg_prefix` needs `PARAM=PREFIX[,PREFIX...]`",
                             );
+                            None
+                        }
+                    }
+                }
+                other if other.starts_with("namespaces:") => Some(ApiCondition::Namespaces(
+                    other["namespaces:".len()..]
+                        .split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect(),
+                )),
+                other if other.starts_with("string_code:") => {
+                    let spec = other["string_code:".len()..].trim();
+                    match spec.split_once(',') {
+                        Some((param, namespace))
+                            if !param.trim().is_empty() && !namespace.trim().is_empty() =>
+                        {
+                            Some(ApiCondition::StringCode {
+                                param: param.trim().to_string(),
+                                namespace: namespace.trim().to_string(),
+                            })
+                        }
+                        _ => {
+                            self.problem(&node.span, "`string_code` needs `PARAM,NAMESPACE_PARAM`");
                             None
                         }
                     }

@@ -228,6 +228,16 @@ declare_rules! {
     /// (unwraps a library function), `__annotations__` (libraries evaluate
     /// string annotations), `__reduce__`, `__builtins__`.
     ///
+    /// Two stores are judged by their value instead: `f.__annotations__[k] =
+    /// v` (or a dict literal for all of it) on a function or class of
+    /// model.py without decorators, whose strings are checked as the
+    /// string annotations they become (one gasguard cannot list is P114),
+    /// and `f.__wrapped__ = g`, allowed when `g` is a function or class of
+    /// model.py (`typing.get_type_hints` evaluates annotations in the
+    /// globals of `__wrapped__`). Strings anywhere inside an annotation
+    /// (`Optional["x"]`) and given to `typing.ForwardRef` are string
+    /// annotations too.
+    ///
     /// ## Why is this bad?
     /// `().__class__.__base__.__subclasses__()` reaches every class loaded in
     /// the interpreter, and from there `os` and `subprocess`, without importing
@@ -341,7 +351,10 @@ declare_rules! {
     /// gasguard does not follow (`sort`, `__iter__` of a library). The same
     /// holds for an API whose danger depends on its arguments
     /// (`timm.create_model`, `numpy.load`) and for a path not proven inside
-    /// the submission.
+    /// the submission. An annotation is such a place too
+    /// (`typing.get_type_hints` hands back what it evaluates to): one naming
+    /// a module, such an API function or a builtin other than a type (`x: "open"`) is
+    /// an error.
     ///
     /// What is followed, and so allowed: names in every scope (`nn =
     /// torch.nn`, class attributes, `global`, walrus), containers built in
@@ -407,7 +420,10 @@ declare_rules! {
     /// ## What it does
     /// Rejects a call of an API whose danger depends on an argument (a file
     /// mode, `allow_pickle`, `trust_remote_code`, `checkpoint_path`,
-    /// `num_workers`) when the argument's value cannot be proven safe. gasguard
+    /// `num_workers`, the string `typing.ForwardRef` evaluates, the
+    /// namespaces `typing.get_type_hints` evaluates in) when the argument's
+    /// value cannot be proven safe, and a value stored into `__annotations__`
+    /// that gasguard cannot list (from the weights' metadata, say). gasguard
     /// follows each argument the way Python would: literals, module
     /// constants, parameter defaults, the values every call site of the
     /// enclosing function passes (model.py is called only by itself and by

@@ -551,6 +551,8 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let mut followed = true;
                 for t in &a.targets {
                     followed &= self.target_follows(t, &a.value);
+                    // `f.__annotations__[k] = v`, `f.__wrapped__ = g`.
+                    followed |= self.check_dunder_store(t, &a.value);
                 }
                 if !followed {
                     self.check_escape(&a.value);
@@ -728,9 +730,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
     }
 
     fn visit_annotation(&mut self, expr: &'a Expr) {
-        if let Expr::StringLiteral(s) = expr {
-            self.check_string_annotation(s.value.to_str(), span(expr), 0);
-        }
+        self.check_annotation(expr);
         self.visit_expr(expr);
     }
 

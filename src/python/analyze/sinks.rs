@@ -6,11 +6,12 @@ use std::ops::Range;
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
+use super::annotations::is_no_namespace;
 use super::paths::{api_signature, apis_covering};
 use super::{Analyzer, span};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::policy::ApiCondition;
-use crate::python::semantic::ScopeId;
+use crate::python::semantic::{ClassId, ScopeId};
 use crate::python::values::{Value, Values};
 use crate::rules::code as rules;
 
@@ -25,24 +26,27 @@ enum Verdict {
     Unproven(String),
 }
 
-/// Where a parameter of an API gets its value in one call.
+/// Where a parameter of an API may get its value in one call.
 enum Arg<'a> {
     Given(&'a Expr),
     /// A `*args` or `**mapping` unpacking that may set it.
     Unpacked(&'a Expr),
-    Missing,
+    /// An element of a `*[...]` literal, at this position.
+    Element(&'a Expr, usize),
 }
 
-/// Finds the argument for parameter `name` of the API at `path`, using its
-/// generated signature; without one, `positional` is the position the
-/// parameter conventionally has (the first argument of a loader), else it
-/// is taken as keyword-only.
-fn argument<'a>(
+/// Finds every argument that may give parameter `name` of the API at
+/// `path`, using its generated signature; without one, `positional` is the
+/// position the parameter conventionally has (the first argument of a
+/// loader), else it is taken as keyword-only. `elements` says what a
+/// `*x` unpacking passes position by position, when that is known.
+fn arguments<'a>(
     call: &'a ast::ExprCall,
     path: &str,
     name: &str,
     positional: Option<usize>,
-) -> Arg<'a> {
+    elements: &dyn Fn(&'a Expr) -> Option<usize>,
+) -> Vec<Arg<'a>> {
     // From the signature when it names the parameter before any `*`;
     // else the conventional position (a signature of `*args, **kwargs`
     // says nothing).
@@ -52,27 +56,44 @@ fn argument<'a>(
             .position(|p| p == name)
     });
     let slot = from_signature.or(positional);
+    let mut found = Vec::new();
     let mut position = 0;
     for a in call.arguments.args.iter() {
         if let Expr::Starred(s) = a {
-            if slot.is_some_and(|slot| slot >= position) {
-                return Arg::Unpacked(&s.value);
+            match elements(&s.value) {
+                Some(len) => {
+                    if let Some(slot) = slot
+                        && (position..position + len).contains(&slot)
+                    {
+                        found.push(Arg::Element(&s.value, slot - position));
+                        break;
+                    }
+                    position += len;
+                    continue;
+                }
+                None => {
+                    if slot.is_some_and(|slot| slot >= position) {
+                        found.push(Arg::Unpacked(&s.value));
+                    }
+                    break;
+                }
             }
-            break;
         }
         if Some(position) == slot {
-            return Arg::Given(a);
+            found.push(Arg::Given(a));
+            break;
         }
         position += 1;
     }
+    // Every keyword source: a later `name=` or `**m` may set it too.
     for k in &call.arguments.keywords {
         match &k.arg {
-            Some(a) if a.as_str() == name => return Arg::Given(&k.value),
-            None => return Arg::Unpacked(&k.value),
+            Some(a) if a.as_str() == name => found.push(Arg::Given(&k.value)),
+            None => found.push(Arg::Unpacked(&k.value)),
             _ => {}
         }
     }
-    Arg::Missing
+    found
 }
 
 fn line_of(source_offset: usize, text: &str) -> usize {
@@ -124,23 +145,37 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         positional: Option<usize>,
     ) -> Option<(Values, String)> {
         let scope = self.scope;
-        match argument(call, path, name, positional) {
-            Arg::Given(e) => {
-                self.interp.begin();
-                let line = line_of(usize::from(e.range().start()), self.source);
-                Some((self.interp.eval(e, scope), format!("passed at line {line}")))
+        let elements = |e: &'a Expr| {
+            self.interp.begin();
+            self.interp.positional_elements(e, scope).map(|v| v.len())
+        };
+        let mut values = Vec::new();
+        let mut origins = Vec::new();
+        for arg in arguments(call, path, name, positional, &elements) {
+            self.interp.begin();
+            let (v, how, at) = match arg {
+                Arg::Given(e) => (self.interp.eval(e, scope), "passed", e),
+                // A dict literal without that key gives nothing.
+                Arg::Unpacked(e) => (self.interp.unpacked(e, name, scope, 0), "unpacked", e),
+                Arg::Element(e, i) => (
+                    self.interp
+                        .positional_elements(e, scope)
+                        .and_then(|mut elts| (i < elts.len()).then(|| elts.swap_remove(i)))
+                        .unwrap_or_else(|| vec![Value::Unknown]),
+                    "unpacked",
+                    e,
+                ),
+            };
+            if !v.is_empty() {
+                let line = line_of(usize::from(at.range().start()), self.source);
+                origins.push(format!("{how} at line {line}"));
+                values.extend(v);
             }
-            Arg::Unpacked(e) => {
-                self.interp.begin();
-                let line = line_of(usize::from(e.range().start()), self.source);
-                let v = self.interp.unpacked(e, name, scope, 0);
-                if v.is_empty() {
-                    None // a dict literal without that key
-                } else {
-                    Some((v, format!("unpacked at line {line}")))
-                }
-            }
-            Arg::Missing => None,
+        }
+        if values.is_empty() {
+            None
+        } else {
+            Some((values, origins.join(", ")))
         }
     }
 
@@ -203,6 +238,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                         Value::Str { exact: true, .. } => {}
                         // File objects and buffers opened elsewhere.
                         Value::Bytes | Value::Int(_) => {}
+                        // An in-memory file object of model.py: what it
+                        // reads is model.py's own code, checked as such.
+                        Value::Instance(k) if self.is_plain_file_object(*k) => {}
                         other => unproven.push(other.clone()),
                     }
                 }
@@ -333,6 +371,32 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                     ))
                 }
             }
+            ApiCondition::Namespaces(params) => self.judge_namespaces(call, path, params),
+            ApiCondition::StringCode { param, namespace } => {
+                if let Verdict::Unproven(why) =
+                    self.judge_namespaces(call, path, std::slice::from_ref(namespace))
+                {
+                    return Verdict::Unproven(why);
+                }
+                let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
+                    return Verdict::Safe;
+                };
+                // The listed strings themselves are checked as annotations
+                // (`check_call_conditions`).
+                let unlisted: Vec<Value> = values
+                    .iter()
+                    .filter(|v| !matches!(v, Value::Str { exact: true, .. }))
+                    .cloned()
+                    .collect();
+                if unlisted.is_empty() {
+                    Verdict::Safe
+                } else {
+                    Verdict::Unproven(format!(
+                        "the string it evaluates may be {} ({origin}), which gasguard cannot list",
+                        describe_all(&unlisted)
+                    ))
+                }
+            }
             ApiCondition::WriteMode => {
                 let Some((values, origin)) = self.arg_values(call, path, "mode", Some(1)) else {
                     return Verdict::Safe;
@@ -361,6 +425,66 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         }
     }
 
+    /// A class of model.py whose instances a reader cannot turn into a
+    /// path: every base is a class of model.py (or `object`), and none
+    /// defines `__fspath__` (`os.fspath` would open what it returns).
+    fn is_plain_file_object(&self, class: ClassId) -> bool {
+        let mut todo = vec![class];
+        let mut seen = Vec::new();
+        while let Some(k) = todo.pop() {
+            if seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            let c = &self.model.classes[k];
+            if self.model.scopes[c.scope]
+                .bindings
+                .contains_key("__fspath__")
+            {
+                return false;
+            }
+            for base in &c.bases {
+                self.interp.begin();
+                for v in self.interp.eval(base, c.parent) {
+                    match v {
+                        Value::Class(b) => todo.push(b),
+                        Value::Builtin(b) if b == "object" => {}
+                        _ => return false,
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Annotations are checked where they are written; a namespace other
+    /// than None changes what their names mean.
+    fn judge_namespaces(&self, call: &'a ast::ExprCall, path: &str, params: &[String]) -> Verdict {
+        for p in params {
+            if let Some((values, origin)) = self.arg_values(call, path, p, None)
+                && !is_no_namespace(&values)
+            {
+                return Verdict::Unproven(format!(
+                    "it evaluates strings in the namespace `{p}`, which may be {} ({origin}), where names mean what gasguard cannot check",
+                    describe_all(&values)
+                ));
+            }
+        }
+        Verdict::Safe
+    }
+
+    /// The strings a `string_code` API evaluates, when listed: each is
+    /// checked as the expression it is.
+    fn check_code_strings(&mut self, call: &'a ast::ExprCall, path: &str, param: &str) {
+        if let Some((values, _)) = self.arg_values(call, path, param, Some(0)) {
+            for v in &values {
+                if let Value::Str { text, exact: true } = v {
+                    self.check_string_annotation(text, span(call), 0);
+                }
+            }
+        }
+    }
+
     /// Judges a call's conditional policy APIs on its abstract arguments.
     pub(super) fn check_call_conditions(&mut self, call: &'a ast::ExprCall, callees: &Values) {
         let at = span(call);
@@ -377,6 +501,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 .collect();
             for (api, spelt) in conditional {
                 let is_open = api.name == "open";
+                if let ApiCondition::StringCode { param, .. } = &api.when {
+                    self.check_code_strings(call, &spelt, param);
+                }
                 match self.judge(&api.when, call, &spelt) {
                     Verdict::Safe => {}
                     Verdict::Softened(why) => self.report(
@@ -490,6 +617,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             return;
         };
         let method = a.attr.as_str();
+        if method == "_evaluate" {
+            self.check_forward_ref_evaluate(call, scope);
+        }
         self.interp.begin();
         let receiver = self.interp.eval(&a.value, scope);
         let is_path = receiver
@@ -529,6 +659,63 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                         .help("the model must not write files; read-only access needs a literal mode such as \"r\""),
                     span(call),
                 );
+            }
+        }
+    }
+
+    /// `ref._evaluate(globalns, localns, ...)` on any receiver (a
+    /// `typing.ForwardRef` is not followed as a value): its string was
+    /// checked in model.py's globals, so other namespaces fail closed.
+    fn check_forward_ref_evaluate(&mut self, call: &'a ast::ExprCall, scope: ScopeId) {
+        // The first two positions (a `*[...]` literal gives its elements),
+        // and the namespace keywords or any `**` unpacking.
+        let mut namespaces: Vec<(Values, Range<usize>)> = Vec::new();
+        let mut position = 0;
+        for e in &call.arguments.args {
+            if position >= 2 {
+                break;
+            }
+            self.interp.begin();
+            if let Expr::Starred(st) = e {
+                match self.interp.positional_elements(&st.value, scope) {
+                    Some(elts) => {
+                        for v in elts.into_iter().take(2 - position) {
+                            namespaces.push((v, span(e)));
+                            position += 1;
+                        }
+                    }
+                    None => {
+                        namespaces.push((vec![Value::Unknown], span(e)));
+                        break;
+                    }
+                }
+                continue;
+            }
+            namespaces.push((self.interp.eval(e, scope), span(e)));
+            position += 1;
+        }
+        for k in &call.arguments.keywords {
+            self.interp.begin();
+            match k.arg.as_ref().map(|a| a.as_str()) {
+                Some("globalns" | "localns") => {
+                    namespaces.push((self.interp.eval(&k.value, scope), span(&k.value)))
+                }
+                Some(_) => {}
+                None => {
+                    let mut v = self.interp.unpacked(&k.value, "globalns", scope, 0);
+                    v.extend(self.interp.unpacked(&k.value, "localns", scope, 0));
+                    namespaces.push((v, span(&k.value)));
+                }
+            }
+        }
+        for (values, at) in namespaces {
+            if !is_no_namespace(&values) {
+                self.report(
+                    Diagnostic::new(&rules::UNPROVEN_VALUE, format!("`._evaluate()` (typing.ForwardRef) evaluates its string in a namespace that may be {}, where names mean what gasguard cannot check", describe_all(&values)))
+                        .help("pass None for both namespaces, or annotate in the source"),
+                    at,
+                );
+                return;
             }
         }
     }

@@ -307,6 +307,35 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
     }
 
+    /// What a `*x` unpacking passes, position by position, when every
+    /// value of `x` is a sequence literal of one length that nothing
+    /// extends (`f(*[a, b])`); None when the positions are not known.
+    pub fn positional_elements(&self, e: &'a Expr, scope: ScopeId) -> Option<Vec<Values>> {
+        let mut out: Option<Vec<Values>> = None;
+        for v in self.eval_in(e, scope, 1) {
+            let Value::Seq(start, sc) = v else {
+                return None;
+            };
+            if !self.additions_to(start).is_empty() {
+                return None;
+            }
+            let elts = self
+                .literal_elements(start, sc, 1)
+                .into_iter()
+                .collect::<Option<Vec<Values>>>()?;
+            match &mut out {
+                None => out = Some(elts),
+                Some(have) if have.len() == elts.len() => {
+                    for (h, e) in have.iter_mut().zip(elts) {
+                        h.extend(e);
+                    }
+                }
+                Some(_) => return None,
+            }
+        }
+        out
+    }
+
     /// Element `i` of a sequence (negative: from the end).
     pub(super) fn index(&self, v: &Value, i: i64, depth: usize) -> Values {
         match v {
