@@ -17,12 +17,13 @@ use std::process::Command;
 /// Random pairs in the fixed sample (the matrix comes on top).
 const SAMPLE: &str = "200";
 const SEED: &str = "34";
-/// A floor under today's precision (about 67 % on large runs), so that it
-/// cannot silently fall. The target is 95 %; what is still refused is
-/// mostly modules and APIs passed through closures, generators, lambdas
-/// and decorators (P112, fail closed), and the string-evaluating APIs
-/// refused whatever their argument (P108).
-const MIN_PRECISION: f64 = 55.0;
+/// A floor under today's precision (87.6 % over 10,000 programs; this
+/// fixed sample 93 %, the matrix 95.7 %), so that it cannot silently fall.
+/// The target is 95 %; what is still refused is mostly exception and async
+/// protocols, `functools.partial` and values stored on instances and
+/// properties (P112, fail closed), and string-evaluating and argument-judged
+/// APIs reached through them.
+const MIN_PRECISION: f64 = 80.0;
 
 #[test]
 fn static_accept_implies_nothing_forbidden_happens() {

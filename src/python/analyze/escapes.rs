@@ -19,6 +19,37 @@ pub(super) const MAX_ESCAPE_ROUNDS: usize = 8;
 /// see (`getattr(obj, name)`).
 const ATTRIBUTE_BUILTINS: &[&str] = &["getattr", "setattr", "delattr", "vars", "dir"];
 
+/// The file's methods by name and by class, made once per file: the
+/// escape records look them up for every attribute read and every
+/// instance passed on (a walk over every function each time was quadratic
+/// on large files).
+#[derive(Default)]
+pub(super) struct MethodIndex<'m> {
+    by_name: HashMap<&'m str, Vec<FuncId>>,
+    by_class: HashMap<ClassId, Vec<FuncId>>,
+}
+
+impl<'m> MethodIndex<'m> {
+    pub(super) fn new(model: &'m crate::python::semantic::SemanticModel<'_>) -> Self {
+        let mut index = MethodIndex::default();
+        for (id, f) in model.functions.iter().enumerate() {
+            if let Some(class) = f.class {
+                index.by_name.entry(f.name.as_str()).or_default().push(id);
+                index.by_class.entry(class).or_default().push(id);
+            }
+        }
+        index
+    }
+
+    fn named(&self, name: &str) -> &[FuncId] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn of_class(&self, class: ClassId) -> &[FuncId] {
+        self.by_class.get(&class).map_or(&[], Vec::as_slice)
+    }
+}
+
 impl<'a> Analyzer<'_, 'a> {
     /// Records the file's functions and classes among `values` as escaping.
     pub(super) fn record_escaping(&mut self, values: &Values) {
@@ -30,9 +61,16 @@ impl<'a> Analyzer<'_, 'a> {
                 Value::Class(c) => self.escape_class(*c),
                 // Code gasguard cannot see may enter it (`with`).
                 Value::Instance(c) => {
+                    let enters = self.methods.named("__enter__");
+                    if enters.is_empty() {
+                        continue;
+                    }
                     let family = self.interp.class_family(*c);
-                    for (id, f) in self.model.functions.iter().enumerate() {
-                        if f.name == "__enter__" && f.class.is_some_and(|k| family.contains(&k)) {
+                    for &id in enters {
+                        if self.model.functions[id]
+                            .class
+                            .is_some_and(|k| family.contains(&k))
+                        {
                             self.escaping.insert(id);
                         }
                     }
@@ -45,11 +83,9 @@ impl<'a> Analyzer<'_, 'a> {
     /// A class that escapes may be called and have any method called
     /// (unbound, with any arguments): every method of its family escapes.
     fn escape_class(&mut self, class: ClassId) {
-        let family = self.interp.class_family(class);
-        for (id, f) in self.model.functions.iter().enumerate() {
-            if f.class.is_some_and(|k| family.contains(&k)) {
-                self.escaping.insert(id);
-            }
+        for k in self.interp.class_family(class) {
+            self.escaping
+                .extend(self.methods.of_class(k).iter().copied());
         }
     }
 
@@ -119,12 +155,7 @@ impl<'a> Analyzer<'_, 'a> {
     /// got there, so every method named `attr` escapes.
     pub(super) fn record_opaque_attribute(&mut self, a: &'a ast::ExprAttribute) {
         let attr = a.attr.as_str();
-        if !self
-            .model
-            .functions
-            .iter()
-            .any(|f| f.class.is_some() && f.name == attr)
-        {
+        if self.methods.named(attr).is_empty() {
             return;
         }
         // `super().attr` reaches classes after the method's own in an
@@ -149,13 +180,13 @@ impl<'a> Analyzer<'_, 'a> {
                 None
             }
         };
-        for (id, f) in self.model.functions.iter().enumerate() {
-            let in_family = match (&family, f.class) {
+        for &id in self.methods.named(attr) {
+            let in_family = match (&family, self.model.functions[id].class) {
                 (Some(family), Some(k)) => family.contains(&k),
                 (None, Some(_)) => true,
                 (_, None) => false,
             };
-            if in_family && f.name == attr {
+            if in_family {
                 self.escaping.insert(id);
             }
         }

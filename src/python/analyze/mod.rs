@@ -150,6 +150,9 @@ pub struct Analyzer<'m, 'a> {
     /// The file's functions whose values reach a position gasguard does
     /// not follow (`escapes.rs`).
     escaping: HashSet<crate::python::semantic::FuncId>,
+    methods: &'m escapes::MethodIndex<'m>,
+    /// Where each line of model.py starts, made on first use (`line_of`).
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'m, 'a> Analyzer<'m, 'a> {
@@ -1183,6 +1186,7 @@ pub fn analyze(
     // Escapes by where values flow, to a fixed point: each round takes the
     // escapes the last one found; they only grow (`escapes.rs`).
     let mut escaping: HashSet<crate::python::semantic::FuncId> = HashSet::new();
+    let methods = escapes::MethodIndex::new(&model);
     let mut round = 0;
     loop {
         round += 1;
@@ -1203,6 +1207,8 @@ pub fn analyze(
             reported: HashSet::new(),
             clean_paths: HashSet::new(),
             escaping: HashSet::new(),
+            methods: &methods,
+            line_starts: std::cell::OnceCell::new(),
         };
         for stmt in &module.body {
             a.visit_stmt(stmt);

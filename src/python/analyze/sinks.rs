@@ -96,10 +96,6 @@ fn arguments<'a>(
     found
 }
 
-fn line_of(source_offset: usize, text: &str) -> usize {
-    text[..source_offset.min(text.len())].matches('\n').count() + 1
-}
-
 fn is_url(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     [
@@ -167,7 +163,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 ),
             };
             if !v.is_empty() {
-                let line = line_of(usize::from(at.range().start()), self.source);
+                let line = self.line_of(usize::from(at.range().start()));
                 origins.push(format!("{how} at line {line}"));
                 values.extend(v);
             }
@@ -177,6 +173,17 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         } else {
             Some((values, origins.join(", ")))
         }
+    }
+
+    /// The 1-based line of a byte offset: a binary search in line starts
+    /// counted once (counting newlines per argument was quadratic).
+    fn line_of(&self, offset: usize) -> usize {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.source.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        starts.partition_point(|&s| s <= offset)
     }
 
     fn judge_flag(&self, call: &'a ast::ExprCall, path: &str, name: &str) -> Verdict {
