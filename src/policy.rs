@@ -105,6 +105,10 @@ pub enum ApiCondition {
         param: String,
         namespace: String,
     },
+    /// Safe when this argument is proven to be a function or class of
+    /// model.py (`functools.update_wrapper(wrapper, wrapped)`: the wrapper's
+    /// annotations are evaluated in the globals of `wrapped`).
+    OwnCode(String),
 }
 
 #[derive(Clone, Debug)]
@@ -636,6 +640,9 @@ impl Reader {
                         }
                     }
                 }
+                other if other.starts_with("own_code:") => Some(ApiCondition::OwnCode(
+                    other["own_code:".len()..].trim().to_string(),
+                )),
                 other if other.starts_with("local_path:") => Some(ApiCondition::LocalPath(
                     other["local_path:".len()..].trim().to_string(),
                 )),

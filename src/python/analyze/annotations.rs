@@ -375,9 +375,12 @@ impl<'a> Analyzer<'_, 'a> {
             _ => return false,
         };
         let is_annotations = attr.attr.as_str() == "__annotations__";
-        if is_annotations && !self.is_own_undecorated(&attr.value) {
+        if is_annotations
+            && (!self.is_own_undecorated(&attr.value) || self.may_wrap_foreign(&attr.value))
+        {
             // Its annotations may be evaluated in other globals (a
-            // decorator such as functools.wraps sets `__wrapped__`).
+            // decorator such as functools.wraps, or a call of
+            // functools.update_wrapper, sets `__wrapped__`).
             return false;
         }
         match (attr.attr.as_str(), whole) {

@@ -30,6 +30,7 @@ mod load_model;
 mod names;
 mod paths;
 mod sinks;
+mod wrappers;
 
 use names::{INTROSPECTION_BUILTINS, MODULE_LIKE_ATTRIBUTES};
 use paths::is_module_path;
@@ -151,6 +152,9 @@ pub struct Analyzer<'m, 'a> {
     /// not follow (`escapes.rs`).
     escaping: HashSet<crate::python::semantic::FuncId>,
     methods: &'m escapes::MethodIndex<'m>,
+    /// Functions `functools` may make wrap another module's object
+    /// (`wrappers.rs`), worked out on first need.
+    foreign_wrappers: Option<wrappers::ForeignWrappers>,
     /// Where each line of model.py starts, made on first use (`line_of`).
     line_starts: std::cell::OnceCell<Vec<usize>>,
 }
@@ -1208,6 +1212,7 @@ pub fn analyze(
             clean_paths: HashSet::new(),
             escaping: HashSet::new(),
             methods: &methods,
+            foreign_wrappers: None,
             line_starts: std::cell::OnceCell::new(),
         };
         for stmt in &module.body {

@@ -379,6 +379,31 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 }
             }
             ApiCondition::Namespaces(params) => self.judge_namespaces(call, path, params),
+            ApiCondition::OwnCode(param) => {
+                let Some((values, origin)) = self.arg_values(call, path, param, None) else {
+                    return Verdict::Safe;
+                };
+                // A value gasguard cannot see (a decorator's parameter
+                // when it decorates methods) is left to the stores into
+                // `__annotations__`, which fail closed on such a wrapper
+                // (`wrappers.rs`).
+                let foreign: Values = values
+                    .iter()
+                    .filter(|v| !matches!(v, Value::Function(_) | Value::Class(_) | Value::Unknown))
+                    .cloned()
+                    .collect();
+                let what = || {
+                    format!(
+                        "`{param}` may be {} ({origin}): annotations written into the wrapper are then evaluated in that object's globals, where names mean something else",
+                        describe_all(&foreign)
+                    )
+                };
+                if foreign.is_empty() {
+                    Verdict::Safe
+                } else {
+                    Verdict::Proven(what())
+                }
+            }
             ApiCondition::StringCode { param, namespace } => {
                 if let Verdict::Unproven(why) =
                     self.judge_namespaces(call, path, std::slice::from_ref(namespace))
