@@ -133,7 +133,7 @@ fn describe_all(values: &Values) -> String {
 
 impl<'m, 'a> Analyzer<'m, 'a> {
     /// The abstract values of parameter `name` in this call (None: not passed).
-    fn arg_values(
+    pub(super) fn arg_values(
         &self,
         call: &'a ast::ExprCall,
         path: &str,
@@ -392,16 +392,13 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                     .filter(|v| !matches!(v, Value::Function(_) | Value::Class(_) | Value::Unknown))
                     .cloned()
                     .collect();
-                let what = || {
-                    format!(
-                        "`{param}` may be {} ({origin}): annotations written into the wrapper are then evaluated in that object's globals, where names mean something else",
-                        describe_all(&foreign)
-                    )
-                };
                 if foreign.is_empty() {
                     Verdict::Safe
                 } else {
-                    Verdict::Proven(what())
+                    Verdict::Proven(format!(
+                        "`{param}` may be {} ({origin}): annotations written into the wrapper are then evaluated in that object's globals, where names mean something else",
+                        describe_all(&foreign)
+                    ))
                 }
             }
             ApiCondition::StringCode { param, namespace } => {

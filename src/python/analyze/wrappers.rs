@@ -20,28 +20,6 @@ pub(super) enum ForeignWrappers {
     Any,
 }
 
-/// Argument `index`, or keyword `name`, of a call without unpacking
-/// (`Err`: a `*`/`**` argument may be it).
-fn argument<'a>(c: &'a ast::ExprCall, index: usize, name: &str) -> Result<Option<&'a Expr>, ()> {
-    if c.arguments
-        .args
-        .iter()
-        .any(|a| matches!(a, Expr::Starred(_)))
-        || c.arguments.keywords.iter().any(|k| k.arg.is_none())
-    {
-        return Err(());
-    }
-    if let Some(k) = c
-        .arguments
-        .keywords
-        .iter()
-        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
-    {
-        return Ok(Some(&k.value));
-    }
-    Ok(c.arguments.args.get(index))
-}
-
 impl<'a> Analyzer<'_, 'a> {
     /// Whether `receiver` may be a function wrapping an object that is not
     /// model.py's (worked out once, over every call site in the file).
@@ -50,14 +28,16 @@ impl<'a> Analyzer<'_, 'a> {
             let found = self.find_foreign_wrappers();
             self.foreign_wrappers = Some(found);
         }
-        let Some(ForeignWrappers::These(set)) = self.foreign_wrappers.clone() else {
-            return true;
-        };
-        if set.is_empty() {
-            return false;
+        match &self.foreign_wrappers {
+            Some(ForeignWrappers::These(set)) if set.is_empty() => return false,
+            Some(ForeignWrappers::These(_)) => {}
+            _ => return true,
         }
         self.interp.begin();
         let values = self.interp.eval(receiver, self.scope);
+        let Some(ForeignWrappers::These(set)) = &self.foreign_wrappers else {
+            return true;
+        };
         values
             .iter()
             .any(|v| matches!(v, Value::Function(f) if set.contains(f)))
@@ -84,59 +64,71 @@ impl<'a> Analyzer<'_, 'a> {
                 .any(|k| k.decorators.iter().any(is_it))
     }
 
+    /// Every call site, in its own scope; the arguments are bound as the
+    /// sinks bind them (`arg_values`: keywords, `*`/`**` unpacking).
     fn find_foreign_wrappers(&mut self) -> ForeignWrappers {
         let mut found = foldhash::HashSet::default();
-        let mut consumed: Vec<*const ast::ExprCall> = Vec::new();
+        let mut any = false;
+        let mut applied: Vec<*const ast::ExprCall> = Vec::new();
         let mut wraps_calls: Vec<&'a ast::ExprCall> = Vec::new();
         let sites: Vec<(&'a ast::ExprCall, ScopeId)> =
             self.model.calls.iter().map(|s| (s.call, s.scope)).collect();
+        let saved = self.scope;
         for (c, scope) in sites {
-            let pair = if self.is_functools(&c.func, scope, "update_wrapper") {
-                (argument(c, 0, "wrapper"), argument(c, 1, "wrapped"))
+            self.scope = scope;
+            let (wrapper, wrapped) = if self.is_functools(&c.func, scope, "update_wrapper") {
+                (
+                    self.arg_values(c, "functools.update_wrapper", "wrapper", Some(0)),
+                    self.arg_values(c, "functools.update_wrapper", "wrapped", Some(1)),
+                )
             } else if let Expr::Call(inner) = c.func.as_ref()
                 && self.is_functools(&inner.func, scope, "wraps")
             {
-                consumed.push(inner as *const _);
-                (argument(c, 0, "wrapper"), argument(inner, 0, "wrapped"))
+                // `wraps(g)` is `partial(update_wrapper, wrapped=g)`.
+                applied.push(inner as *const _);
+                (
+                    self.arg_values(c, "", "wrapper", Some(0)),
+                    self.arg_values(inner, "functools.wraps", "wrapped", Some(0)),
+                )
             } else {
                 if self.is_functools(&c.func, scope, "wraps") {
                     wraps_calls.push(c);
                 }
                 continue;
             };
-            let (Ok(wrapper), Ok(wrapped)) = pair else {
-                return ForeignWrappers::Any;
+            // Either missing: a TypeError at run time.
+            let (Some((wrapper, _)), Some((wrapped, _))) = (wrapper, wrapped) else {
+                continue;
             };
-            let (Some(wrapper), Some(wrapped)) = (wrapper, wrapped) else {
-                continue; // a TypeError at run time
-            };
-            self.interp.begin();
-            let own = self
-                .interp
-                .eval(wrapped, scope)
+            if wrapped
                 .iter()
-                .all(|v| matches!(v, Value::Function(_) | Value::Class(_)));
-            if own {
+                .all(|v| matches!(v, Value::Function(_) | Value::Class(_)))
+            {
                 continue;
             }
-            self.interp.begin();
-            for v in self.interp.eval(wrapper, scope) {
+            for v in wrapper {
                 match v {
                     Value::Function(f) => {
                         found.insert(f);
                     }
-                    _ => return ForeignWrappers::Any,
+                    _ => any = true,
                 }
             }
+            if any {
+                break;
+            }
         }
+        self.scope = saved;
         // `functools.wraps(g)` kept to be applied later (`w = wraps(g)`;
         // `w(f)`): its wrapper cannot be listed. As a decorator it marks a
         // decorated function, judged as such.
-        for c in wraps_calls {
-            if !consumed.contains(&(c as *const _)) && !self.is_decorator(c) {
-                return ForeignWrappers::Any;
-            }
+        any |= wraps_calls
+            .iter()
+            .any(|c| !applied.contains(&(*c as *const _)) && !self.is_decorator(c));
+        if any {
+            ForeignWrappers::Any
+        } else {
+            ForeignWrappers::These(found)
         }
-        ForeignWrappers::These(found)
     }
 }
