@@ -463,6 +463,16 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "zip",
 ];
 
+/// The elements of a tuple or list display (`a, b` / `[a, b]`), the
+/// shapes unpacking and `__match_args__` take apart.
+pub fn sequence_elements(e: &Expr) -> Option<&[Expr]> {
+    match e {
+        Expr::Tuple(t) => Some(&t.elts),
+        Expr::List(l) => Some(&l.elts),
+        _ => None,
+    }
+}
+
 pub fn is_builtin(name: &str) -> bool {
     // Every name load asks this: a binary search, the list being sorted
     // (`builtin_names_sorted` below).

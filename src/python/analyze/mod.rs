@@ -1088,19 +1088,15 @@ impl<'a> Analyzer<'_, 'a> {
     /// `__match_args__` names the attributes a positional class pattern
     /// reads: each must be a literal attribute name that may be read.
     fn check_match_args(&mut self, value: &Expr) {
-        let elts: &[Expr] = match value {
-            Expr::Tuple(t) => &t.elts,
-            Expr::List(l) => &l.elts,
-            _ => &[],
-        };
-        let literal = !elts.is_empty() || matches!(value, Expr::Tuple(_) | Expr::List(_));
-        if !literal || elts.iter().any(|e| !matches!(e, Expr::StringLiteral(_))) {
+        let Some(elts) = crate::python::semantic::sequence_elements(value)
+            .filter(|elts| elts.iter().all(|e| matches!(e, Expr::StringLiteral(_))))
+        else {
             return self.report(
                 Diagnostic::new(&rules::DUNDER_ACCESS, "`__match_args__` is not a tuple of literal attribute names")
                     .help("positional class patterns read the attributes it names; list them as string literals"),
                 span(value),
             );
-        }
+        };
         for e in elts {
             if let Expr::StringLiteral(n) = e {
                 self.check_attribute_name(n.value.to_str(), span(e));
@@ -1168,11 +1164,7 @@ fn pairwise_shapes(target: &Expr, value: &Expr) -> bool {
 
 /// A tuple or list literal's elements.
 fn elements(e: &Expr) -> &[Expr] {
-    match e {
-        Expr::Tuple(t) => &t.elts,
-        Expr::List(l) => &l.elts,
-        _ => &[],
-    }
+    crate::python::semantic::sequence_elements(e).unwrap_or(&[])
 }
 
 /// Runs every AST check.

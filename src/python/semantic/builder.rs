@@ -573,17 +573,11 @@ impl<'a> Builder<'a> {
                 self.bind(n.id.as_str(), kind, n.range());
             }
             Expr::Tuple(_) | Expr::List(_) => {
-                let elts = match target {
-                    Expr::Tuple(t) => &t.elts,
-                    Expr::List(l) => &l.elts,
-                    _ => return,
+                let Some(elts) = super::sequence_elements(target) else {
+                    return;
                 };
                 // `a, b = x, y` pairs up; anything else is unknown per element.
-                let pairs: Option<&[Expr]> = match value {
-                    Some(Expr::Tuple(t)) => Some(&t.elts),
-                    Some(Expr::List(l)) => Some(&l.elts),
-                    _ => None,
-                };
+                let pairs = value.and_then(super::sequence_elements);
                 match pairs {
                     Some(vs)
                         if vs.len() == elts.len()
@@ -675,10 +669,8 @@ impl<'a> Builder<'a> {
                 self.bind(n.id.as_str(), kind, n.range());
             }
             Expr::Tuple(_) | Expr::List(_) => {
-                let elts = match target {
-                    Expr::Tuple(t) => &t.elts,
-                    Expr::List(l) => &l.elts,
-                    _ => return,
+                let Some(elts) = super::sequence_elements(target) else {
+                    return;
                 };
                 let star = elts.iter().position(|e| matches!(e, Expr::Starred(_)));
                 for (at, t) in elts.iter().enumerate() {
