@@ -219,6 +219,10 @@ def _sources():
     # --- strings evaluated as code -------------------------------------------
     ann = lambda s: [f"def _annotated(x: {s}):", "    return x"]  # noqa: E731
     tensor_ann = lambda s: [f"def _annotated(x: {s}) -> 'torch.Tensor':", "    return x"]  # noqa: E731
+    # `inspect` is not on the allowlist: every use of it is P106 whatever the
+    # annotation says, so the danger of these two sources lies in the object and
+    # their twin swaps it for torch.nn.Identity (two links, like the danger).
+    inspect_twin = lambda ann, kwargs: V("torch.nn", "Identity", ["_annotated"], ["obj"], kwargs, imports=["import torch.nn"], prelude=ann("'int'"))  # noqa: E731
     out += [
         S("eval-builtin", "string-eval", "exec", V("eval", "", [CODE], dotted=False)),
         S("exec-builtin", "string-eval", "exec", V("exec", "", [CODE], dotted=False)),
@@ -226,13 +230,14 @@ def _sources():
         S("get-type-hints", "string-eval", "exec", V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=ann(CODE)), V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=ann("'int'"))),
         S("get-type-hints-private", "string-eval", "exec", V("typing", "_eval_type", [f"typing.ForwardRef({CODE})", "None", "None"], imports=["import typing"]), V("typing", "_eval_type", ["typing.ForwardRef('int')", "None", "None"], imports=["import typing"])),
         S("forward-ref-evaluate", "string-eval", "exec", V(f"typing.ForwardRef({CODE})", "_evaluate", ["None", "None", "frozenset()"], imports=["import typing"]), V("typing.ForwardRef('int')", "_evaluate", ["None", "None", "frozenset()"], imports=["import typing"])),
-        S("inspect-get-annotations", "string-eval", "exec", V("dataclasses.inspect", "get_annotations", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann(CODE)), V("dataclasses.inspect", "get_annotations", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann("'int'"))),
+        S("inspect-get-annotations", "string-eval", "exec", V("dataclasses.inspect", "get_annotations", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann(CODE)), inspect_twin(ann, [("eval_str", "True")])),
         S("singledispatch-register", "string-eval", "exec", V("functools.singledispatch(lambda x: x)", "register", ["_annotated"], ["cls"], imports=["import functools"], prelude=ann(CODE)), V("functools.singledispatch(lambda x: x)", "register", ["_annotated"], ["cls"], imports=["import functools"], prelude=ann("'int'"))),
-        S("inspect-signature-eval-str", "string-eval", "exec", V("dataclasses.inspect", "signature", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann(CODE)), V("dataclasses.inspect", "signature", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann("'int'"))),
+        S("inspect-signature-eval-str", "string-eval", "exec", V("dataclasses.inspect", "signature", ["_annotated"], ["obj"], [("eval_str", "True")], imports=["import dataclasses"], prelude=ann(CODE)), inspect_twin(ann, [("eval_str", "True")])),
         # torch.library infers an operator schema by eval()-ing string annotations.
         S("torch-library-infer-schema", "string-eval", "exec", V("torch.library", "infer_schema", ["_annotated"], None, [("mutates_args", "()")], imports=["import torch.library"], prelude=tensor_ann(CODE)), V("torch.library", "infer_schema", ["_annotated"], None, [("mutates_args", "()")], imports=["import torch.library"], prelude=tensor_ann("'torch.Tensor'"))),
         # get_type_hints evaluates in the globals of __wrapped__: os without an import.
-        S("wrapped-dunder-write", "string-eval", "process", V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing", "import torch.serialization"], prelude=[f"def _annotated(x: {f'os.system({CMD})'!r}):", "    return x", "_annotated.__wrapped__ = torch.serialization.load"]), V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing", "import torch.serialization"], prelude=["def _annotated(x: 'int'):", "    return x", "def _other():", "    pass", "_annotated.__wrapped__ = _other"])),
+    # The twin points __wrapped__ at a function of its own and imports nothing else.
+        S("wrapped-dunder-write", "string-eval", "process", V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing", "import torch.serialization"], prelude=[f"def _annotated(x: {f'os.system({CMD})'!r}):", "    return x", "_annotated.__wrapped__ = torch.serialization.load"]), V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=["def _annotated(x: 'int'):", "    return x", "def _other():", "    pass", "_annotated.__wrapped__ = _other"])),
         S("annotations-dunder-write", "string-eval", "exec", V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=["def _annotated(x):", "    return x", f"_annotated.__annotations__['x'] = {CODE}"]), V("typing", "get_type_hints", ["_annotated"], ["obj"], imports=["import typing"], prelude=["def _annotated(x):", "    return x", "_annotated.__annotations__['x'] = 'int'"])),
     ]
     # --- data from the weights' metadata and the config ----------------------
