@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 #[allow(dead_code)]
-#[path = "src/yaml.rs"]
+#[path = "src/yaml/mod.rs"]
 mod yaml;
 
 fn to_json(node: &yaml::Node) -> serde_json::Value {
@@ -38,7 +38,7 @@ fn to_json(node: &yaml::Node) -> serde_json::Value {
 fn builtin_policy() {
     let src = "rules/sn34.yaml";
     println!("cargo:rerun-if-changed={src}");
-    println!("cargo:rerun-if-changed=src/yaml.rs");
+    println!("cargo:rerun-if-changed=src/yaml");
     let text = std::fs::read_to_string(src).unwrap_or_else(|e| panic!("cannot read {src}: {e}"));
     let doc = yaml::parse(
         &text,
