@@ -59,14 +59,20 @@ impl<'a> Analyzer<'_, 'a> {
                     self.escaping.insert(*f);
                 }
                 Value::Class(c) => self.escape_class(*c),
-                // Code gasguard cannot see may enter it (`with`).
+                // Code gasguard cannot see may enter it or iterate it
+                // asynchronously (`with`, `async with`, `async for`).
                 Value::Instance(c) => {
-                    let enters = self.methods.named("__enter__");
-                    if enters.is_empty() {
+                    let mut dunders = crate::python::values::FOLLOWED_DUNDERS
+                        .iter()
+                        .flat_map(|d| self.methods.named(d))
+                        .copied()
+                        .peekable();
+                    if dunders.peek().is_none() {
                         continue;
                     }
+                    let dunders: Vec<FuncId> = dunders.collect();
                     let family = self.interp.class_family(*c);
-                    for &id in enters {
+                    for id in dunders {
                         if self.model.functions[id]
                             .class
                             .is_some_and(|k| family.contains(&k))

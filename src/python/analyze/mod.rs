@@ -597,10 +597,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             Stmt::With(w) => {
                 for item in &w.items {
                     // Entering the file's own instances is followed
-                    // (`protocols.rs`); anything else is not.
+                    // (`protocols.rs`, `async with` too); anything else is not.
                     let values = self.eval_counted(&item.context_expr);
-                    let entered = !w.is_async
-                        && !values.is_empty()
+                    let entered = !values.is_empty()
                         && values.iter().all(|v| matches!(v, Value::Instance(_)));
                     if !entered {
                         self.check_escape(&item.context_expr);
@@ -826,8 +825,11 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 visitor::walk_expr(self, expr);
             }
+            // `not x` asks only `x` its truth: no other value is passed.
             Expr::UnaryOp(u) => {
-                self.check_operand(&u.operand);
+                if u.op != ast::UnaryOp::Not {
+                    self.check_operand(&u.operand);
+                }
                 visitor::walk_expr(self, expr);
             }
             Expr::Compare(c) => {
@@ -858,8 +860,13 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 visitor::walk_expr(self, expr);
             }
+            // Awaiting a coroutine of the file's gives what it returns
+            // (`protocols.rs`); any other awaitable is not followed.
             Expr::Await(a) => {
-                self.check_escape(&a.value);
+                let values = self.eval_counted(&a.value);
+                if values.is_empty() || !values.iter().all(|v| matches!(v, Value::Items(_))) {
+                    self.check_escape(&a.value);
+                }
                 visitor::walk_expr(self, expr);
             }
             Expr::Call(c) => {
@@ -882,6 +889,22 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let followed = self.interp.follows_arguments(&callees)
                     || self.records_addition(c)
                     || container_builtin;
+                // The file's exceptions keep their arguments in `.args`,
+                // followed where read (`protocols.rs`); the file's functions
+                // among them may still be called by whoever reads them.
+                let constructs = !followed && self.interp.follows_construction(&callees, c);
+                if constructs {
+                    for arg in &c.arguments.args {
+                        match arg {
+                            Expr::Starred(s) => self.record_escaping_expr(&s.value),
+                            other => self.record_escaping_expr(other),
+                        }
+                    }
+                    for k in &c.arguments.keywords {
+                        self.record_escaping_expr(&k.value);
+                    }
+                }
+                let followed = followed || constructs;
                 // `*xs` and `**mapping` into the file's own functions are
                 // followed into the parameters (`closed_world.rs`).
                 for arg in c.arguments.args.iter() {

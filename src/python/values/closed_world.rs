@@ -323,6 +323,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                             map.entry(f).or_default().push((i, usize::from(bound)));
                         }
                         Value::Class(c) => {
+                            self.class_calls.borrow_mut().entry(c).or_default().push(i);
                             if let Some(init) = self.init_of(c) {
                                 map.entry(init).or_default().push((i, 1));
                             }
@@ -422,9 +423,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     !c.decorators.is_empty()
                 } else {
                     // Dunders and methods a library base may call by name;
-                    // `__enter__` escapes with an instance that escapes
-                    // (`analyze/escapes.rs`), else `with` is its only call.
-                    (f.name.starts_with("__") && f.name != "__enter__") || {
+                    // `__enter__` and the async protocols' dunders escape
+                    // with an instance that escapes (`analyze/escapes.rs`),
+                    // else `with`, `async with` and `async for` are their
+                    // only calls (`protocols.rs`).
+                    (f.name.starts_with("__") && !self.follows_protocol(id)) || {
                         self.begin_prepass();
                         self.has_library_base(class)
                     }
