@@ -23,7 +23,7 @@ mod containers;
 mod protocols;
 
 pub use containers::FOLLOWED_METHODS;
-pub use protocols::FOLLOWED_DUNDERS;
+pub use protocols::{FOLLOWED_DUNDERS, GROUP_ATTRIBUTES};
 mod memo;
 mod worklist;
 

@@ -124,6 +124,36 @@ impl<'a> Analyzer<'_, 'a> {
         }
     }
 
+    /// `e.attr` where `e` may be an exception of the file's whose `.args`
+    /// are followed (`protocols.rs`): any attribute but `.args` that its
+    /// builtin base provides is not followed (`with_traceback()` returns
+    /// the exception, `__context__` another), so what `.args` holds is
+    /// judged as escaping.
+    pub(super) fn check_exception_attribute(&mut self, a: &'a ast::ExprAttribute) {
+        let attr = a.attr.as_str();
+        if attr == "args" {
+            return;
+        }
+        let receiver = self.eval_counted(&a.value);
+        let exceptions: Values = receiver
+            .into_iter()
+            .filter(|v| match v {
+                Value::Instance(k) => {
+                    self.interp.exception_args_of(v).is_some()
+                        && !self.interp.class_family(*k).iter().any(|c| {
+                            self.model.scopes[self.model.classes[*c].scope]
+                                .bindings
+                                .contains_key(attr)
+                        })
+                }
+                _ => false,
+            })
+            .collect();
+        if !exceptions.is_empty() {
+            self.check_contents(&a.value, &exceptions);
+        }
+    }
+
     /// A call of the file's function that its parameters do not count
     /// (made through a parameter, or a value gasguard only resolves once
     /// parameters are known): the function escapes, so its parameters

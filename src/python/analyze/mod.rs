@@ -286,12 +286,14 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     /// file's functions among it are recorded (`escapes.rs`), the rest
     /// judged when `report`.
     fn contents_escape(&mut self, expr: &Expr, values: &Values, report: bool) {
-        if !values.iter().any(is_container) {
+        // An exception of the file's holds its `.args` (`protocols.rs`).
+        let holds = |v: &Value| is_container(v) || self.interp.exception_args_of(v).is_some();
+        if !values.iter().any(holds) {
             return;
         }
         let mut held: Values = Vec::new();
         let mut seen: HashSet<Value> = HashSet::new();
-        let mut queue: Vec<Value> = values.iter().filter(|v| is_container(v)).cloned().collect();
+        let mut queue: Vec<Value> = values.iter().filter(|v| holds(v)).cloned().collect();
         while let Some(c) = queue.pop() {
             if !seen.insert(c.clone()) {
                 continue;
@@ -308,10 +310,13 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 return;
             }
             self.interp.begin();
-            let inside = self.interp.contents(&c, 0);
+            let inside = match self.interp.exception_args_of(&c) {
+                Some(args) => args,
+                None => self.interp.contents(&c, 0),
+            };
             self.eval_steps += self.interp.steps.get();
             for v in inside {
-                if is_container(&v) {
+                if is_container(&v) || self.interp.exception_args_of(&v).is_some() {
                     queue.push(v.clone());
                 }
                 held.push(v);
@@ -773,6 +778,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let attr = a.attr.as_str();
                 self.check_attribute_name(attr, span(&a.attr));
                 self.record_opaque_attribute(a);
+                self.check_exception_attribute(a);
                 let values = self.resolve(expr, span(expr));
                 if a.ctx == ast::ExprContext::Load {
                     self.check_path_method(a);
@@ -807,7 +813,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 {
                     self.record_site("attribute", expr, span(expr), &values);
                 }
-                if !crate::python::values::FOLLOWED_METHODS.contains(&attr) {
+                if !crate::python::values::FOLLOWED_METHODS.contains(&attr)
+                    && !crate::python::values::GROUP_ATTRIBUTES.contains(&attr)
+                {
                     self.check_container_use(&a.value);
                 }
                 // The base is checked link by link; as a chain's base a
@@ -969,7 +977,12 @@ impl<'a> Analyzer<'_, 'a> {
         if is_literal(expr) {
             return;
         }
-        let values = self.eval_counted(expr);
+        // An exception's `.args` are followed where read (`e.args`).
+        let values: Values = self
+            .eval_counted(expr)
+            .into_iter()
+            .filter(is_container)
+            .collect();
         self.check_contents(expr, &values);
     }
 

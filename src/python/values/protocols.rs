@@ -12,6 +12,10 @@ use super::*;
 /// with` and `async for` are their only callers.
 pub const FOLLOWED_DUNDERS: &[&str] = &["__enter__", "__aenter__", "__aiter__", "__anext__"];
 
+/// Attributes of an exception group (`except*`) that are followed
+/// (`group_attribute`); no other untracked container has them.
+pub const GROUP_ATTRIBUTES: &[&str] = &["exceptions", "args"];
+
 /// Names a class of the file that keeps `.args` as Python's exceptions do
 /// must not define anywhere in its family (they would change what is
 /// stored or what is read).
@@ -27,14 +31,13 @@ const ARGS_OVERRIDES: &[&str] = &[
 ];
 
 /// Whether a builtin is an exception class whose `.args` are the
-/// positional arguments it was constructed with.
+/// positional arguments it was constructed with. Exception groups are not:
+/// what they hold is judged where they are built.
 fn is_builtin_exception(name: &str) -> bool {
     let name = name.strip_prefix("builtins.").unwrap_or(name);
     matches!(
         name,
         "BaseException"
-            | "BaseExceptionGroup"
-            | "ExceptionGroup"
             | "StopIteration"
             | "StopAsyncIteration"
             | "KeyboardInterrupt"
@@ -194,6 +197,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
         }
         let out = normalize(out);
+        // The group `except*` builds holds the exceptions raised, flat: a
+        // nested group is one the file built, by a library call whose
+        // arguments are judged (a class of the file deriving from a group
+        // does not keep `.args`: `is_builtin_exception`).
         if group {
             return one(Value::Items(Box::new(out)));
         }
@@ -257,6 +264,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
         }
         Some(one(Value::Items(Box::new(normalize(held)))))
+    }
+
+    /// What `v` holds in `.args` when it is an instance of the file's
+    /// that keeps `.args` as Python's exceptions do (`exception_args`).
+    pub fn exception_args_of(&self, v: &Value) -> Option<Values> {
+        match v {
+            Value::Instance(k) if self.keeps_exception_args(*k, 0) => self.exception_args(*k, 0),
+            _ => None,
+        }
     }
 
     /// Whether instances of `class` keep `.args` as Python's exceptions
