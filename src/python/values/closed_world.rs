@@ -58,11 +58,20 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let is_method = f.class.is_some() && !self.has_decorator(func, "builtins.staticmethod");
         if is_method && index == 0 {
             let class = f.class.unwrap_or_default();
-            let mut out = one(if self.has_decorator(func, "builtins.classmethod") {
-                Value::Class(class)
-            } else {
-                Value::Instance(class)
-            });
+            // `self` (or `cls`) may be of any subclass of the file's that
+            // inherits the method.
+            let classmethod = self.has_decorator(func, "builtins.classmethod");
+            let mut out: Values = self
+                .with_subclasses(class)
+                .into_iter()
+                .map(|k| {
+                    if classmethod {
+                        Value::Class(k)
+                    } else {
+                        Value::Instance(k)
+                    }
+                })
+                .collect();
             // Called unbound (by name in the class body, or `C.m(x)`), the
             // first parameter is whatever is passed.
             if !self.computing_targets.get() {
@@ -352,6 +361,33 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         self.call_targets_of(func)
             .iter()
             .any(|(i, _)| std::ptr::eq(self.model.calls[*i].call, call))
+    }
+
+    /// `class` and every class of the file below it.
+    pub(super) fn with_subclasses(&self, class: ClassId) -> Vec<ClassId> {
+        let family = self.class_family(class);
+        let bases = self.class_bases.borrow();
+        // Bases not worked out (reached while they are): the whole family.
+        let Some(bases) = bases.as_ref() else {
+            return family;
+        };
+        family
+            .into_iter()
+            .filter(|&k| {
+                let mut seen = Vec::new();
+                let mut stack = vec![k];
+                while let Some(c) = stack.pop() {
+                    if c == class {
+                        return true;
+                    }
+                    if !seen.contains(&c) {
+                        seen.push(c);
+                        stack.extend(bases.get(c).into_iter().flatten().copied());
+                    }
+                }
+                false
+            })
+            .collect()
     }
 
     pub fn init_of(&self, class: ClassId) -> Option<FuncId> {
