@@ -819,7 +819,12 @@ impl<'a> Builder<'a> {
                 }
                 // The first iterable is the enclosing scope's.
                 let iter_scope = if i == 0 { outer } else { b.current };
-                b.bind_selected(&g.target, &g.iter, iter_scope, vec![Step::Iterate]);
+                let step = if g.is_async {
+                    Step::AsyncIterate
+                } else {
+                    Step::Iterate
+                };
+                b.bind_selected(&g.target, &g.iter, iter_scope, vec![step]);
                 for cond in &g.ifs {
                     b.expr(cond);
                 }
