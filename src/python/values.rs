@@ -20,10 +20,12 @@ use crate::config::ConfigFacts;
 
 mod closed_world;
 mod containers;
+mod exceptions;
 mod protocols;
 
 pub use containers::FOLLOWED_METHODS;
-pub use protocols::{FOLLOWED_DUNDERS, GROUP_ATTRIBUTES};
+pub use exceptions::GROUP_ATTRIBUTES;
+pub use protocols::FOLLOWED_DUNDERS;
 mod memo;
 mod worklist;
 
