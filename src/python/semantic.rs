@@ -74,8 +74,16 @@ pub enum BindingKind<'a> {
     /// `name += value` (or `|=`): a list or dict the name held is changed
     /// in place and stays the same object; anything else becomes unknown.
     Augmented,
-    /// Bound to something the interpreter does not follow: a context
-    /// manager's result, a `match` capture, a caught exception.
+    /// `except T as name` (`except* T as name` when `group`): an exception
+    /// raised anywhere, narrowed by the handler's type `type_` (evaluated
+    /// in `scope`) when that is the file's classes (`protocols.rs`).
+    Caught {
+        type_: Option<&'a Expr>,
+        scope: ScopeId,
+        group: bool,
+    },
+    /// Bound to something the interpreter does not follow: a `match`
+    /// capture it cannot place, a relative import.
     Unknown(&'static str),
 }
 
@@ -90,6 +98,11 @@ pub enum Step {
     Iterate,
     /// What its `__enter__` returns (`with value as name`).
     Enter,
+    /// What its `__aenter__` returns, awaited (`async with value as name`).
+    AsyncEnter,
+    /// Any element `async for` takes from it (`__aiter__`, then what
+    /// `__anext__` returns, awaited).
+    AsyncIterate,
     /// Target `at` of `len` unpacking targets, the starred one (if any)
     /// at `star`.
     Index {
@@ -175,6 +188,8 @@ pub struct Class<'a> {
     pub scope: ScopeId,
     pub bases: Vec<&'a Expr>,
     pub decorators: Vec<&'a Expr>,
+    /// The class statement passes keywords (`metaclass=`).
+    pub keywords: bool,
 }
 
 /// A call in model.py, with where it is and what guards it.
@@ -230,6 +245,9 @@ pub struct Reference<'a> {
     pub guards: Vec<Guard<'a>>,
     /// The reference is the callee of a call (`f(...)`, `self.f(...)`).
     pub called: bool,
+    /// A name Python uses by protocol without passing the object on: an
+    /// `except` handler's type, a class's base, a raised class.
+    pub protocol: bool,
 }
 
 #[derive(Debug, Default)]
@@ -501,6 +519,7 @@ impl<'a> SemanticModel<'a> {
             current: MODULE_SCOPE,
             func: None,
             guards: Vec::new(),
+            protocol_refs: false,
         };
         b.open_scope(ScopeKind::Module, None, None, None);
         b.bind("__file__", BindingKind::SubmissionFile, module.range());

@@ -20,9 +20,12 @@ use crate::config::ConfigFacts;
 
 mod closed_world;
 mod containers;
+mod exceptions;
 mod protocols;
 
 pub use containers::FOLLOWED_METHODS;
+pub use exceptions::GROUP_ATTRIBUTES;
+pub use protocols::FOLLOWED_DUNDERS;
 mod memo;
 mod worklist;
 
@@ -303,6 +306,8 @@ pub struct Interpreter<'m, 'a> {
     /// Each function's decorators of model.py, once (`protocols.rs`): one
     /// answer for the interpreter's life keeps escapes and bindings agreed.
     decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
+    /// Call sites that may construct each class (made with `call_targets`).
+    class_calls: RefCell<HashMap<ClassId, Vec<usize>>>,
     pub steps: Cell<usize>,
     pub truncated: Cell<bool>,
     pub cycle: Cell<bool>,
@@ -362,6 +367,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             escaped: HashSet::new(),
             lookups: RefCell::new(vec![HashMap::new(); model.scopes.len()]),
             decorator_chains: RefCell::default(),
+            class_calls: RefCell::default(),
             steps: Cell::new(0),
             truncated: Cell::new(false),
             cycle: Cell::new(false),
@@ -494,6 +500,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
             }
             Expr::Named(n) => self.eval_in(&n.value, scope, depth + 1),
+            Expr::Await(a) => self.awaited(&self.eval_in(&a.value, scope, depth + 1)),
             Expr::Subscript(s) => self.subscript(s, scope, depth),
             Expr::List(ast::ExprList { elts, .. })
             | Expr::Tuple(ast::ExprTuple { elts, .. })
@@ -729,6 +736,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             BindingKind::SubmissionFile => one(Value::LocalStr),
             BindingKind::Select { value, scope, path } => self.select(value, *scope, path, depth),
             BindingKind::Augmented => Vec::new(),
+            BindingKind::Caught {
+                type_,
+                scope,
+                group,
+            } => self.caught(*type_, *scope, *group, depth),
             BindingKind::Unknown(_) => one(Value::Unknown),
         }
     }
@@ -773,6 +785,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 "parent" => one(base.clone()),
                 _ => one(Value::Unknown),
             },
+            Value::Items(_) => self.group_attribute(base, attr), // `protocols.rs`
             _ => one(Value::Unknown),
         }
     }
@@ -796,7 +809,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
         }
         let mut out = Vec::new();
-        for v in self.class_attribute(c, attr, depth, &mut Vec::new()) {
+        // An exception's `.args` (`protocols.rs`).
+        let class_values = match attr {
+            "args" => self.exception_args(c, depth),
+            _ => None,
+        }
+        .unwrap_or_else(|| self.class_attribute(c, attr, depth, &mut Vec::new()));
+        for v in class_values {
             match v {
                 // A property: reading it calls it.
                 Value::Function(f) if self.is_property(f) => {
@@ -964,7 +983,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 Value::Function(f) => {
                     let func = &self.model.functions[f];
                     if func.is_async {
-                        out.push(Value::Unknown); // a coroutine
+                        out.push(self.coroutine(f, depth)); // `protocols.rs`
                         continue;
                     }
                     if !func.yields.is_empty() {

@@ -59,14 +59,20 @@ impl<'a> Analyzer<'_, 'a> {
                     self.escaping.insert(*f);
                 }
                 Value::Class(c) => self.escape_class(*c),
-                // Code gasguard cannot see may enter it (`with`).
+                // Code gasguard cannot see may enter it or iterate it
+                // asynchronously (`with`, `async with`, `async for`).
                 Value::Instance(c) => {
-                    let enters = self.methods.named("__enter__");
-                    if enters.is_empty() {
+                    let mut dunders = crate::python::values::FOLLOWED_DUNDERS
+                        .iter()
+                        .flat_map(|d| self.methods.named(d))
+                        .copied()
+                        .peekable();
+                    if dunders.peek().is_none() {
                         continue;
                     }
+                    let dunders: Vec<FuncId> = dunders.collect();
                     let family = self.interp.class_family(*c);
-                    for &id in enters {
+                    for id in dunders {
                         if self.model.functions[id]
                             .class
                             .is_some_and(|k| family.contains(&k))
@@ -115,6 +121,36 @@ impl<'a> Analyzer<'_, 'a> {
                     self.escape_class(k);
                 }
             }
+        }
+    }
+
+    /// `e.attr` where `e` may be an exception of the file's whose `.args`
+    /// are followed (`protocols.rs`): any attribute but `.args` that its
+    /// builtin base provides is not followed (`with_traceback()` returns
+    /// the exception, `__context__` another), so what `.args` holds is
+    /// judged as escaping.
+    pub(super) fn check_exception_attribute(&mut self, a: &'a ast::ExprAttribute) {
+        let attr = a.attr.as_str();
+        if attr == "args" {
+            return;
+        }
+        let receiver = self.eval_counted(&a.value);
+        let exceptions: Values = receiver
+            .into_iter()
+            .filter(|v| match v {
+                Value::Instance(k) => {
+                    self.interp.exception_args_of(v).is_some()
+                        && !self.interp.class_family(*k).iter().any(|c| {
+                            self.model.scopes[self.model.classes[*c].scope]
+                                .bindings
+                                .contains_key(attr)
+                        })
+                }
+                _ => false,
+            })
+            .collect();
+        if !exceptions.is_empty() {
+            self.check_contents(&a.value, &exceptions);
         }
     }
 

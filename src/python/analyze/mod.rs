@@ -286,12 +286,14 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     /// file's functions among it are recorded (`escapes.rs`), the rest
     /// judged when `report`.
     fn contents_escape(&mut self, expr: &Expr, values: &Values, report: bool) {
-        if !values.iter().any(is_container) {
+        // An exception of the file's holds its `.args` (`protocols.rs`).
+        let holds = |v: &Value| is_container(v) || self.interp.exception_args_of(v).is_some();
+        if !values.iter().any(holds) {
             return;
         }
         let mut held: Values = Vec::new();
         let mut seen: HashSet<Value> = HashSet::new();
-        let mut queue: Vec<Value> = values.iter().filter(|v| is_container(v)).cloned().collect();
+        let mut queue: Vec<Value> = values.iter().filter(|v| holds(v)).cloned().collect();
         while let Some(c) = queue.pop() {
             if !seen.insert(c.clone()) {
                 continue;
@@ -308,10 +310,13 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 return;
             }
             self.interp.begin();
-            let inside = self.interp.contents(&c, 0);
+            let inside = match self.interp.exception_args_of(&c) {
+                Some(args) => args,
+                None => self.interp.contents(&c, 0),
+            };
             self.eval_steps += self.interp.steps.get();
             for v in inside {
-                if is_container(&v) {
+                if is_container(&v) || self.interp.exception_args_of(&v).is_some() {
                     queue.push(v.clone());
                 }
                 held.push(v);
@@ -597,10 +602,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             Stmt::With(w) => {
                 for item in &w.items {
                     // Entering the file's own instances is followed
-                    // (`protocols.rs`); anything else is not.
+                    // (`protocols.rs`, `async with` too); anything else is not.
                     let values = self.eval_counted(&item.context_expr);
-                    let entered = !w.is_async
-                        && !values.is_empty()
+                    let entered = !values.is_empty()
                         && values.iter().all(|v| matches!(v, Value::Instance(_)));
                     if !entered {
                         self.check_escape(&item.context_expr);
@@ -774,6 +778,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let attr = a.attr.as_str();
                 self.check_attribute_name(attr, span(&a.attr));
                 self.record_opaque_attribute(a);
+                self.check_exception_attribute(a);
                 let values = self.resolve(expr, span(expr));
                 if a.ctx == ast::ExprContext::Load {
                     self.check_path_method(a);
@@ -808,7 +813,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 {
                     self.record_site("attribute", expr, span(expr), &values);
                 }
-                if !crate::python::values::FOLLOWED_METHODS.contains(&attr) {
+                if !crate::python::values::FOLLOWED_METHODS.contains(&attr)
+                    && !crate::python::values::GROUP_ATTRIBUTES.contains(&attr)
+                {
                     self.check_container_use(&a.value);
                 }
                 // The base is checked link by link; as a chain's base a
@@ -826,8 +833,11 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 visitor::walk_expr(self, expr);
             }
+            // `not x` asks only `x` its truth: no other value is passed.
             Expr::UnaryOp(u) => {
-                self.check_operand(&u.operand);
+                if u.op != ast::UnaryOp::Not {
+                    self.check_operand(&u.operand);
+                }
                 visitor::walk_expr(self, expr);
             }
             Expr::Compare(c) => {
@@ -858,8 +868,13 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 visitor::walk_expr(self, expr);
             }
+            // Awaiting a coroutine of the file's gives what it returns
+            // (`protocols.rs`); any other awaitable is not followed.
             Expr::Await(a) => {
-                self.check_escape(&a.value);
+                let values = self.eval_counted(&a.value);
+                if values.is_empty() || !values.iter().all(|v| matches!(v, Value::Items(_))) {
+                    self.check_escape(&a.value);
+                }
                 visitor::walk_expr(self, expr);
             }
             Expr::Call(c) => {
@@ -882,6 +897,22 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let followed = self.interp.follows_arguments(&callees)
                     || self.records_addition(c)
                     || container_builtin;
+                // The file's exceptions keep their arguments in `.args`,
+                // followed where read (`protocols.rs`); the file's functions
+                // among them may still be called by whoever reads them.
+                let constructs = !followed && self.interp.follows_construction(&callees, c);
+                if constructs {
+                    for arg in &c.arguments.args {
+                        match arg {
+                            Expr::Starred(s) => self.record_escaping_expr(&s.value),
+                            other => self.record_escaping_expr(other),
+                        }
+                    }
+                    for k in &c.arguments.keywords {
+                        self.record_escaping_expr(&k.value);
+                    }
+                }
+                let followed = followed || constructs;
                 // `*xs` and `**mapping` into the file's own functions are
                 // followed into the parameters (`closed_world.rs`).
                 for arg in c.arguments.args.iter() {
@@ -946,7 +977,12 @@ impl<'a> Analyzer<'_, 'a> {
         if is_literal(expr) {
             return;
         }
-        let values = self.eval_counted(expr);
+        // An exception's `.args` are followed where read (`e.args`).
+        let values: Values = self
+            .eval_counted(expr)
+            .into_iter()
+            .filter(is_container)
+            .collect();
         self.check_contents(expr, &values);
     }
 

@@ -11,6 +11,8 @@ pub(super) struct Builder<'a> {
     pub(super) func: Option<FuncId>,
     /// Branch conditions around the current statement, in the current scope.
     pub(super) guards: Vec<Guard<'a>>,
+    /// References are protocol uses (`Reference::protocol`).
+    pub(super) protocol_refs: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -245,7 +247,12 @@ impl<'a> Builder<'a> {
             Stmt::For(f) => {
                 self.expr(&f.iter);
                 let scope = self.current;
-                self.bind_selected(&f.target, &f.iter, scope, vec![Step::Iterate]);
+                let step = if f.is_async {
+                    Step::AsyncIterate
+                } else {
+                    Step::Iterate
+                };
+                self.bind_selected(&f.target, &f.iter, scope, vec![step]);
                 self.stmts(&f.body);
                 self.stmts(&f.orelse);
             }
@@ -286,16 +293,14 @@ impl<'a> Builder<'a> {
             Stmt::With(w) => {
                 for item in &w.items {
                     self.expr(&item.context_expr);
-                    match &item.optional_vars {
-                        // `async with` awaits `__aenter__`: not followed.
-                        Some(v) if w.is_async => {
-                            self.bind_target(v, None, "a context manager's result")
-                        }
-                        Some(v) => {
-                            let scope = self.current;
-                            self.bind_selected(v, &item.context_expr, scope, vec![Step::Enter]);
-                        }
-                        None => {}
+                    if let Some(v) = &item.optional_vars {
+                        let step = if w.is_async {
+                            Step::AsyncEnter
+                        } else {
+                            Step::Enter
+                        };
+                        let scope = self.current;
+                        self.bind_selected(v, &item.context_expr, scope, vec![step]);
                     }
                 }
                 self.stmts(&w.body);
@@ -316,11 +321,11 @@ impl<'a> Builder<'a> {
                 }
             }
             Stmt::Raise(r) => {
-                if let Some(e) = &r.exc {
+                // `raise C` calls `C()` without arguments.
+                for e in r.exc.iter().chain(&r.cause) {
+                    self.protocol_refs = matches!(e.as_ref(), Expr::Name(_));
                     self.expr(e);
-                }
-                if let Some(c) = &r.cause {
-                    self.expr(c);
+                    self.protocol_refs = false;
                 }
             }
             Stmt::Try(t) => {
@@ -328,14 +333,22 @@ impl<'a> Builder<'a> {
                 for h in &t.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = h;
                     if let Some(ty) = &h.type_ {
+                        // `except C` or `except (C, D)` only compares classes.
+                        self.protocol_refs = match ty.as_ref() {
+                            Expr::Name(_) => true,
+                            Expr::Tuple(t) => t.elts.iter().all(|e| matches!(e, Expr::Name(_))),
+                            _ => false,
+                        };
                         self.expr(ty);
+                        self.protocol_refs = false;
                     }
                     if let Some(n) = &h.name {
-                        self.bind(
-                            n.as_str(),
-                            BindingKind::Unknown("a caught exception"),
-                            n.range(),
-                        );
+                        let kind = BindingKind::Caught {
+                            type_: h.type_.as_deref(),
+                            scope: self.current,
+                            group: t.is_star,
+                        };
+                        self.bind(n.as_str(), kind, n.range());
                     }
                     self.stmts(&h.body);
                 }
@@ -527,7 +540,9 @@ impl<'a> Builder<'a> {
         let mut bases = Vec::new();
         if let Some(args) = &c.arguments {
             for a in &args.args {
+                self.protocol_refs = matches!(a, Expr::Name(_));
                 self.expr(a);
+                self.protocol_refs = false;
                 bases.push(a);
             }
             for k in &args.keywords {
@@ -542,6 +557,7 @@ impl<'a> Builder<'a> {
             scope,
             bases,
             decorators,
+            keywords: c.arguments.as_ref().is_some_and(|a| !a.keywords.is_empty()),
         });
         self.model
             .scope_of
@@ -697,6 +713,7 @@ impl<'a> Builder<'a> {
             scope: self.current,
             guards: self.guards.clone(),
             called,
+            protocol: self.protocol_refs,
         });
     }
 
@@ -802,7 +819,12 @@ impl<'a> Builder<'a> {
                 }
                 // The first iterable is the enclosing scope's.
                 let iter_scope = if i == 0 { outer } else { b.current };
-                b.bind_selected(&g.target, &g.iter, iter_scope, vec![Step::Iterate]);
+                let step = if g.is_async {
+                    Step::AsyncIterate
+                } else {
+                    Step::Iterate
+                };
+                b.bind_selected(&g.target, &g.iter, iter_scope, vec![step]);
                 for cond in &g.ifs {
                     b.expr(cond);
                 }

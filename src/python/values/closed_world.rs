@@ -58,11 +58,20 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let is_method = f.class.is_some() && !self.has_decorator(func, "builtins.staticmethod");
         if is_method && index == 0 {
             let class = f.class.unwrap_or_default();
-            let mut out = one(if self.has_decorator(func, "builtins.classmethod") {
-                Value::Class(class)
-            } else {
-                Value::Instance(class)
-            });
+            // `self` (or `cls`) may be of any subclass of the file's that
+            // inherits the method.
+            let classmethod = self.has_decorator(func, "builtins.classmethod");
+            let mut out: Values = self
+                .with_subclasses(class)
+                .into_iter()
+                .map(|k| {
+                    if classmethod {
+                        Value::Class(k)
+                    } else {
+                        Value::Instance(k)
+                    }
+                })
+                .collect();
             // Called unbound (by name in the class body, or `C.m(x)`), the
             // first parameter is whatever is passed.
             if !self.computing_targets.get() {
@@ -323,6 +332,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                             map.entry(f).or_default().push((i, usize::from(bound)));
                         }
                         Value::Class(c) => {
+                            self.class_calls.borrow_mut().entry(c).or_default().push(i);
                             if let Some(init) = self.init_of(c) {
                                 map.entry(init).or_default().push((i, 1));
                             }
@@ -351,6 +361,33 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         self.call_targets_of(func)
             .iter()
             .any(|(i, _)| std::ptr::eq(self.model.calls[*i].call, call))
+    }
+
+    /// `class` and every class of the file below it.
+    pub(super) fn with_subclasses(&self, class: ClassId) -> Vec<ClassId> {
+        let family = self.class_family(class);
+        let bases = self.class_bases.borrow();
+        // Bases not worked out (reached while they are): the whole family.
+        let Some(bases) = bases.as_ref() else {
+            return family;
+        };
+        family
+            .into_iter()
+            .filter(|&k| {
+                let mut seen = Vec::new();
+                let mut stack = vec![k];
+                while let Some(c) = stack.pop() {
+                    if c == class {
+                        return true;
+                    }
+                    if !seen.contains(&c) {
+                        seen.push(c);
+                        stack.extend(bases.get(c).into_iter().flatten().copied());
+                    }
+                }
+                false
+            })
+            .collect()
     }
 
     pub fn init_of(&self, class: ClassId) -> Option<FuncId> {
@@ -422,9 +459,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     !c.decorators.is_empty()
                 } else {
                     // Dunders and methods a library base may call by name;
-                    // `__enter__` escapes with an instance that escapes
-                    // (`analyze/escapes.rs`), else `with` is its only call.
-                    (f.name.starts_with("__") && f.name != "__enter__") || {
+                    // `__enter__` and the async protocols' dunders escape
+                    // with an instance that escapes (`analyze/escapes.rs`),
+                    // else `with`, `async with` and `async for` are their
+                    // only calls (`protocols.rs`).
+                    (f.name.starts_with("__") && !self.follows_protocol(id)) || {
                         self.begin_prepass();
                         self.has_library_base(class)
                     }

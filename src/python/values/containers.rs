@@ -381,7 +381,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         _ => next.push(Value::Unknown),
                     },
                     Step::Attr(a) => next.extend(self.attribute(v, a, depth + 1)),
-                    Step::Enter => next.extend(self.entered(v, depth + 1)),
+                    Step::Enter => next.extend(self.entered(v, false, depth + 1)),
+                    Step::AsyncEnter => next.extend(self.entered(v, true, depth + 1)),
+                    Step::AsyncIterate => next.extend(self.async_elements(v, depth + 1)),
                 }
             }
             current = normalize(next);

@@ -1,8 +1,15 @@
 //! What Python does with the file's functions by protocol rather than by a
 //! call gasguard sees: a generator function's call gives a generator
-//! holding what it yields.
+//! holding what it yields, an `async def`'s call a coroutine holding what
+//! it returns; `with`, `async with` and `async for` call the dunders of
+//! the file's classes. Exceptions are followed in `exceptions.rs`.
 
 use super::*;
+
+/// Dunders of the file's classes whose calls by protocol are followed (see
+/// `follows_protocol`): as long as no instance escapes, `with`, `async
+/// with` and `async for` are their only callers.
+pub const FOLLOWED_DUNDERS: &[&str] = &["__enter__", "__aenter__", "__aiter__", "__anext__"];
 
 impl<'m, 'a> Interpreter<'m, 'a> {
     /// Calling generator function `func` gives a generator: an untracked
@@ -26,21 +33,25 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// What `with v as name` binds: what the `__enter__` of one of the
-    /// file's classes returns; unknown for anything else.
-    pub(super) fn entered(&self, v: &Value, depth: usize) -> Values {
+    /// file's classes returns; unknown for anything else. For `async with`
+    /// (`awaited`), what its `async def __aenter__` returns.
+    pub(super) fn entered(&self, v: &Value, awaited: bool, depth: usize) -> Values {
+        let dunder = if awaited { "__aenter__" } else { "__enter__" };
+        self.protocol_results(v, dunder, depth)
+    }
+
+    /// What calling dunder `name` of `v`, one of the file's instances,
+    /// gives as Python's protocol uses it (awaited for the async
+    /// dunders); unknown for anything else.
+    fn protocol_results(&self, v: &Value, name: &str, depth: usize) -> Values {
         if !matches!(v, Value::Instance(_)) {
             return one(Value::Unknown);
         }
         let mut out = Vec::new();
-        for m in self.attribute(v, "__enter__", depth + 1) {
+        for m in self.attribute(v, name, depth + 1) {
             match m {
-                Value::Function(f) => {
-                    let func = &self.model.functions[f];
-                    if func.is_async || !func.yields.is_empty() {
-                        out.push(Value::Unknown);
-                    } else {
-                        out.extend(self.results_of(&[f], depth));
-                    }
+                Value::Function(f) if self.follows_protocol(f) => {
+                    out.extend(self.results_of(&[f], depth));
                 }
                 _ => out.push(Value::Unknown),
             }
@@ -48,11 +59,70 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         out
     }
 
+    /// Whether `func` is a dunder whose protocol calls are followed: a
+    /// method named in `FOLLOWED_DUNDERS`, not a generator, `async def`
+    /// exactly where Python awaits its result (`__aenter__`, `__anext__`).
+    pub(super) fn follows_protocol(&self, func: FuncId) -> bool {
+        let f = &self.model.functions[func];
+        let awaited = matches!(f.name.as_str(), "__aenter__" | "__anext__");
+        f.class.is_some()
+            && FOLLOWED_DUNDERS.contains(&f.name.as_str())
+            && f.yields.is_empty()
+            && !f.is_lambda
+            && f.is_async == awaited
+    }
+
+    /// What `async for` takes from `v`: the elements of an async
+    /// generator's call, or what `__anext__` of what the file's
+    /// `__aiter__` returns gives, awaited; unknown for anything else.
+    pub(super) fn async_elements(&self, v: &Value, depth: usize) -> Values {
+        match v {
+            Value::Items(items) => items.to_vec(),
+            Value::Instance(_) => {
+                let mut out = Vec::new();
+                for it in self.protocol_results(v, "__aiter__", depth + 1) {
+                    match it {
+                        Value::Instance(_) => {
+                            out.extend(self.protocol_results(&it, "__anext__", depth + 1))
+                        }
+                        Value::Items(items) => out.extend(items.iter().cloned()),
+                        _ => out.push(Value::Unknown),
+                    }
+                }
+                out
+            }
+            _ => one(Value::Unknown),
+        }
+    }
+
+    /// Calling `async def func` gives a coroutine, an untracked container
+    /// of what awaiting it gives (what `func` returns), or, for an async
+    /// generator, of what it yields.
+    pub(super) fn coroutine(&self, func: FuncId, depth: usize) -> Value {
+        if self.is_generator(func) {
+            return self.generator(func, depth);
+        }
+        Value::Items(Box::new(normalize(self.results_of(&[func], depth))))
+    }
+
+    /// What `await x` gives: what the coroutines among `x` hold; unknown
+    /// for anything else (a library's awaitable, an `__await__`).
+    pub(super) fn awaited(&self, values: &Values) -> Values {
+        let mut out = Vec::new();
+        for v in values {
+            match v {
+                Value::Items(items) => out.extend(items.iter().cloned()),
+                _ => out.push(Value::Unknown),
+            }
+        }
+        out
+    }
+
     /// Whether what `func` yields is followed into the generator its calls
-    /// give: a plain (not async) generator whose every call gasguard sees.
+    /// give (plain or async: `coroutine`): every call is one gasguard sees.
     pub fn follows_yields(&self, func: FuncId) -> bool {
         let f = &self.model.functions[func];
-        !f.is_async && !f.is_lambda && self.follows_returns(func)
+        !f.is_lambda && self.follows_returns(func)
     }
 
     /// Whether `func` is a generator function (its `return` value goes to
