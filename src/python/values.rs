@@ -303,6 +303,10 @@ pub struct Interpreter<'m, 'a> {
     /// Each function's decorators of model.py, once (`protocols.rs`): one
     /// answer for the interpreter's life keeps escapes and bindings agreed.
     decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
+    /// The functions with decorators, in order (every parameter read
+    /// looks for where its function decorates one: a walk over every
+    /// function each time was quadratic on large files).
+    decorated: Vec<FuncId>,
     pub steps: Cell<usize>,
     pub truncated: Cell<bool>,
     pub cycle: Cell<bool>,
@@ -362,6 +366,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             escaped: HashSet::new(),
             lookups: RefCell::new(vec![HashMap::new(); model.scopes.len()]),
             decorator_chains: RefCell::default(),
+            decorated: (model.functions.iter().enumerate())
+                .filter(|(_, f)| !f.decorators.is_empty())
+                .map(|(id, _)| id)
+                .collect(),
             steps: Cell::new(0),
             truncated: Cell::new(false),
             cycle: Cell::new(false),
