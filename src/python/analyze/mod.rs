@@ -146,8 +146,9 @@ pub struct Analyzer<'m, 'a> {
     pub diags: Vec<Diagnostic>,
     pub inventory: CodeInventory,
     reported: HashSet<(usize, &'static str)>,
-    /// Resolved paths the policy checks found nothing on (`paths.rs`).
-    clean_paths: HashSet<String>,
+    /// What the policy says of each resolved path (`paths.rs`), kept
+    /// across escape rounds.
+    path_memo: paths::PathMemo<'m>,
     /// The file's functions whose values reach a position gasguard does
     /// not follow (`escapes.rs`).
     escaping: HashSet<crate::python::semantic::FuncId>,
@@ -327,7 +328,6 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     /// whether it did.
     fn check_escaping_value(&mut self, expr: &Expr, values: &Values, held: bool) -> bool {
         let r = span(expr);
-        let shown = dotted(expr);
         // Said of a container: what it holds escapes with it.
         let holds = if held { "holds a value that " } else { "" };
         if values.iter().any(|v| matches!(v, Value::Path)) {
@@ -339,8 +339,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             return true;
         }
         for p in paths(values) {
-            if is_module_path(&p) {
-                let shown = shown.clone().unwrap_or_else(|| p.clone());
+            let escaping = self.escaping_path(&p);
+            if let Some(paths::EscapingPath::Module) = escaping {
+                let shown = dotted(expr).unwrap_or_else(|| p.clone());
                 let what = if held {
                     format!("`{shown}` holds the module `{p}` and is used")
                 } else {
@@ -354,18 +355,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 return true;
             }
             // An API judged by its arguments, or an object that carries a
-            // policy API (`transformers.AutoConfig` carries
-            // `.from_pretrained`, `torch.ops` carries `.load_library`).
-            let conditional = paths::apis_covering(&self.policy.apis, &p)
-                .iter()
-                .any(|(a, _)| a.when != crate::policy::ApiCondition::Always)
-                || self.policy.apis.iter().any(|a| {
-                    a.name
-                        .strip_prefix(p.as_str())
-                        .is_some_and(|rest| rest.starts_with('.'))
-                });
-            if conditional {
-                let shown = shown.clone().unwrap_or_else(|| p.clone());
+            // policy API (`paths::EscapingPath`).
+            if let Some(paths::EscapingPath::Conditional) = escaping {
+                let shown = dotted(expr).unwrap_or_else(|| p.clone());
                 self.report(
                     Diagnostic::new(&rules::MODULE_AS_VALUE, if held {
                         format!("`{shown}` {holds}is `{p}` and is passed on: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see")
@@ -1183,6 +1175,7 @@ pub fn analyze(
     // escapes the last one found; they only grow (`escapes.rs`).
     let mut escaping: HashSet<crate::python::semantic::FuncId> = HashSet::new();
     let methods = escapes::MethodIndex::new(&model);
+    let mut path_memo = paths::PathMemo::default();
     let mut round = 0;
     loop {
         round += 1;
@@ -1201,7 +1194,7 @@ pub fn analyze(
             diags: Vec::new(),
             inventory: CodeInventory::default(),
             reported: HashSet::new(),
-            clean_paths: HashSet::new(),
+            path_memo: std::mem::take(&mut path_memo),
             escaping: HashSet::new(),
             methods: &methods,
             foreign_wrappers: None,
@@ -1230,5 +1223,6 @@ pub fn analyze(
             return (a.diags, a.inventory);
         }
         escaping.extend(grown);
+        path_memo = a.path_memo;
     }
 }
