@@ -155,6 +155,8 @@ pub(super) struct PathMemo<'p> {
     escaping: HashMap<String, Option<EscapingPath>>,
     /// Paths the policy checks found nothing on (`report_path_findings`).
     clean: HashSet<String>,
+    /// Why an import is refused, per module (`check_import_path`).
+    imports: HashMap<String, Option<Diagnostic>>,
 }
 
 /// Why a library path may not stand where its value escapes.
@@ -210,18 +212,34 @@ impl<'m> Analyzer<'m, '_> {
 
 impl Analyzer<'_, '_> {
     pub(super) fn check_import_path(&mut self, module: &str, at: Range<usize>) {
+        let refused = match self.path_memo.imports.get(module) {
+            Some(known) => known.clone(),
+            None => {
+                let found = self.import_refusal(module);
+                (self.path_memo.imports).insert(module.to_string(), found.clone());
+                found
+            }
+        };
+        match refused {
+            Some(d) => self.report(d, at),
+            None => self.check_path(module, at),
+        }
+    }
+
+    /// Why importing `module` is refused, if it is (blocked, or not on
+    /// the allowlist).
+    fn import_refusal(&self, module: &str) -> Option<Diagnostic> {
         if let Some(b) = self.policy.blocked_module(module) {
-            let (cat, reason) = (b.category.clone(), b.reason.clone());
-            self.report(
+            let (cat, reason) = (&b.category, &b.reason);
+            Some(
                 Diagnostic::new(
                     &rules::IMPORT_NOT_ALLOWED,
                     format!("`{module}` is blocked ({cat}): {reason}"),
                 )
                 .help("the network's analyzer rejects it; remove the import and what uses it"),
-                at,
-            );
+            )
         } else if !self.policy.is_allowed_module(module) {
-            self.report(
+            Some(
                 Diagnostic::new(
                     &rules::IMPORT_NOT_ALLOWED,
                     format!("`{module}` is not on the allowlist"),
@@ -229,10 +247,9 @@ impl Analyzer<'_, '_> {
                 .help(
                     "only the modules listed in the policy may be imported (`gasguard rules P101`)",
                 ),
-                at,
-            );
+            )
         } else {
-            self.check_path(module, at);
+            None
         }
     }
 
