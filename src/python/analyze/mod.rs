@@ -748,7 +748,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             Expr::Name(n) => {
                 self.check_identifier(n.id.as_str(), span(n));
                 if n.ctx == ast::ExprContext::Load {
-                    let lookup = self.model.lookup(self.scope, n.id.as_str());
+                    let lookup = self.interp.lookup(self.scope, n.id.as_str());
                     if lookup.scopes.is_empty() && !lookup.builtin {
                         self.report(
                             Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{}` is bound nowhere in model.py and is not a builtin", n.id))
@@ -757,9 +757,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         );
                     }
                     let values = self.resolve(expr, span(n));
-                    for path in paths(&values) {
-                        self.check_path(&path, span(n));
-                    }
+                    self.check_paths(&values, span(n));
                 }
             }
             Expr::Attribute(a) => {
@@ -792,9 +790,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         );
                     }
                 }
-                for path in paths(&values) {
-                    self.check_path(&path, span(expr));
-                }
+                self.check_paths(&values, span(expr));
                 if a.ctx == ast::ExprContext::Load
                     && values.iter().any(|v| matches!(v, Value::Lib(_)))
                 {
@@ -855,11 +851,14 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 visitor::walk_expr(self, expr);
             }
             Expr::Call(c) => {
-                if let Some(name) = dotted(&c.func) {
-                    self.inventory.calls.insert(name);
+                let name = dotted(&c.func);
+                if let Some(name) = &name
+                    && !self.inventory.calls.contains(name)
+                {
+                    self.inventory.calls.insert(name.clone());
                 }
                 let callees = self.resolve(&c.func, span(&*c.func));
-                self.record_site("call", &c.func, span(c), &callees);
+                self.record_site_named("call", name, span(c), &callees);
                 // Arguments of model.py's own functions are followed into
                 // their parameters; introspection builtins only look.
                 let introspection = callees
@@ -966,8 +965,34 @@ impl<'a> Analyzer<'_, 'a> {
         func.is_some_and(|f| self.interp.follows_yields(f))
     }
 
+    /// `check_path` on each library path among `values`, in order (as
+    /// `paths`, without copying them).
+    fn check_paths(&mut self, values: &Values, at: Range<usize>) {
+        for v in values {
+            match v {
+                Value::Lib(p) => self.check_path(p, at.clone()),
+                Value::Builtin(b) => self.check_path(&format!("builtins.{b}"), at.clone()),
+                _ => {}
+            }
+        }
+    }
+
     /// Records a call or attribute read for plugins (`CodeInventory::sites`).
     fn record_site(&mut self, kind: &'static str, expr: &Expr, at: Range<usize>, values: &Values) {
+        if self.inventory.sites.len() >= MAX_SITES {
+            return;
+        }
+        self.record_site_named(kind, dotted(expr), at, values);
+    }
+
+    /// `record_site`, the expression's dotted name already made.
+    fn record_site_named(
+        &mut self,
+        kind: &'static str,
+        name: Option<String>,
+        at: Range<usize>,
+        values: &Values,
+    ) {
         if self.inventory.sites.len() >= MAX_SITES {
             return;
         }
@@ -982,7 +1007,7 @@ impl<'a> Analyzer<'_, 'a> {
         described.dedup();
         self.inventory.sites.push(Site {
             kind,
-            name: dotted(expr),
+            name,
             span: [at.start, at.end],
             values: described,
         });
