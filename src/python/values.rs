@@ -621,7 +621,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// `SemanticModel::lookup`, remembered.
-    pub fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
+    fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
         if let Some(l) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
             return l.clone();
         }
