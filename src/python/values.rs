@@ -308,6 +308,10 @@ pub struct Interpreter<'m, 'a> {
     decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
     /// Call sites that may construct each class (made with `call_targets`).
     class_calls: RefCell<HashMap<ClassId, Vec<usize>>>,
+    /// The functions with decorators, in order (every parameter read
+    /// looks for where its function decorates one: a walk over every
+    /// function each time was quadratic on large files).
+    decorated: Vec<FuncId>,
     pub steps: Cell<usize>,
     pub truncated: Cell<bool>,
     pub cycle: Cell<bool>,
@@ -368,6 +372,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             lookups: RefCell::new(vec![HashMap::new(); model.scopes.len()]),
             decorator_chains: RefCell::default(),
             class_calls: RefCell::default(),
+            decorated: (model.functions.iter().enumerate())
+                .filter(|(_, f)| !f.decorators.is_empty())
+                .map(|(id, _)| id)
+                .collect(),
             steps: Cell::new(0),
             truncated: Cell::new(false),
             cycle: Cell::new(false),

@@ -19,7 +19,7 @@ use std::ops::Range;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr};
 
-use super::paths::{apis_covering, is_module_path};
+use super::paths::is_module_path;
 use super::{Analyzer, span};
 use crate::diagnostic::Diagnostic;
 use crate::policy::ApiCondition;
@@ -303,7 +303,8 @@ impl<'a> Analyzer<'_, 'a> {
                     .rsplit('.')
                     .next()
                     .is_some_and(|last| last.starts_with(char::is_uppercase))
-                    && apis_covering(&self.policy.apis, p)
+                    && self
+                        .apis_covering(p)
                         .iter()
                         .any(|(a, _)| a.when != ApiCondition::Always) =>
             {

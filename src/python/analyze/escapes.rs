@@ -195,16 +195,24 @@ impl<'a> Analyzer<'_, 'a> {
             return;
         }
         // `super().attr` reaches classes after the method's own in an
-        // instance's MRO: of its family, never itself.
-        let family = match self.super_call(&a.value) {
-            Some(Some(class)) => Some(
-                self.interp
-                    .class_family(class)
-                    .into_iter()
-                    .filter(|k| *k != class)
-                    .collect::<Vec<_>>(),
-            ),
-            Some(None) => None,
+        // instance's MRO: of its family, never itself. (Looked up class by
+        // class: every class's `super().__init__` going through every
+        // `__init__` of the file was quadratic.)
+        match self.super_call(&a.value) {
+            Some(Some(class)) => {
+                for k in self.interp.class_family(class) {
+                    if k == class {
+                        continue;
+                    }
+                    for &id in self.methods.of_class(k) {
+                        if self.model.functions[id].name == attr {
+                            self.escaping.insert(id);
+                        }
+                    }
+                }
+                return;
+            }
+            Some(None) => {}
             None => {
                 let receiver = self.eval_counted(&a.value);
                 let opaque = receiver
@@ -213,19 +221,11 @@ impl<'a> Analyzer<'_, 'a> {
                 if !opaque {
                     return;
                 }
-                None
-            }
-        };
-        for &id in self.methods.named(attr) {
-            let in_family = match (&family, self.model.functions[id].class) {
-                (Some(family), Some(k)) => family.contains(&k),
-                (None, Some(_)) => true,
-                (_, None) => false,
-            };
-            if in_family {
-                self.escaping.insert(id);
             }
         }
+        // Every method so named (the index holds methods only).
+        self.escaping
+            .extend(self.methods.named(attr).iter().copied());
     }
 
     /// For `super()` (the builtin, called without arguments): the class

@@ -146,8 +146,9 @@ pub struct Analyzer<'m, 'a> {
     pub diags: Vec<Diagnostic>,
     pub inventory: CodeInventory,
     reported: HashSet<(usize, &'static str)>,
-    /// Resolved paths the policy checks found nothing on (`paths.rs`).
-    clean_paths: HashSet<String>,
+    /// What the policy says of each resolved path (`paths.rs`), kept
+    /// across escape rounds.
+    path_memo: paths::PathMemo<'m>,
     /// The file's functions whose values reach a position gasguard does
     /// not follow (`escapes.rs`).
     escaping: HashSet<crate::python::semantic::FuncId>,
@@ -332,7 +333,6 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     /// whether it did.
     fn check_escaping_value(&mut self, expr: &Expr, values: &Values, held: bool) -> bool {
         let r = span(expr);
-        let shown = dotted(expr);
         // Said of a container: what it holds escapes with it.
         let holds = if held { "holds a value that " } else { "" };
         if values.iter().any(|v| matches!(v, Value::Path)) {
@@ -344,8 +344,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             return true;
         }
         for p in paths(values) {
-            if is_module_path(&p) {
-                let shown = shown.clone().unwrap_or_else(|| p.clone());
+            let escaping = self.escaping_path(&p);
+            if let Some(paths::EscapingPath::Module) = escaping {
+                let shown = dotted(expr).unwrap_or_else(|| p.clone());
                 let what = if held {
                     format!("`{shown}` holds the module `{p}` and is used")
                 } else {
@@ -359,18 +360,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 return true;
             }
             // An API judged by its arguments, or an object that carries a
-            // policy API (`transformers.AutoConfig` carries
-            // `.from_pretrained`, `torch.ops` carries `.load_library`).
-            let conditional = paths::apis_covering(&self.policy.apis, &p)
-                .iter()
-                .any(|(a, _)| a.when != crate::policy::ApiCondition::Always)
-                || self.policy.apis.iter().any(|a| {
-                    a.name
-                        .strip_prefix(p.as_str())
-                        .is_some_and(|rest| rest.starts_with('.'))
-                });
-            if conditional {
-                let shown = shown.clone().unwrap_or_else(|| p.clone());
+            // policy API (`paths::EscapingPath`).
+            if let Some(paths::EscapingPath::Conditional) = escaping {
+                let shown = dotted(expr).unwrap_or_else(|| p.clone());
                 self.report(
                     Diagnostic::new(&rules::MODULE_AS_VALUE, if held {
                         format!("`{shown}` {holds}is `{p}` and is passed on: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see")
@@ -769,9 +761,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         );
                     }
                     let values = self.resolve(expr, span(n));
-                    for path in paths(&values) {
-                        self.check_path(&path, span(n));
-                    }
+                    self.check_paths(&values, span(n));
                 }
             }
             Expr::Attribute(a) => {
@@ -805,9 +795,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         );
                     }
                 }
-                for path in paths(&values) {
-                    self.check_path(&path, span(expr));
-                }
+                self.check_paths(&values, span(expr));
                 if a.ctx == ast::ExprContext::Load
                     && values.iter().any(|v| matches!(v, Value::Lib(_)))
                 {
@@ -878,11 +866,14 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 visitor::walk_expr(self, expr);
             }
             Expr::Call(c) => {
-                if let Some(name) = dotted(&c.func) {
-                    self.inventory.calls.insert(name);
+                let name = dotted(&c.func);
+                if let Some(name) = &name
+                    && !self.inventory.calls.contains(name)
+                {
+                    self.inventory.calls.insert(name.clone());
                 }
                 let callees = self.resolve(&c.func, span(&*c.func));
-                self.record_site("call", &c.func, span(c), &callees);
+                self.record_site_named("call", name, span(c), &callees);
                 // Arguments of model.py's own functions are followed into
                 // their parameters; introspection builtins only look.
                 let introspection = callees
@@ -1010,8 +1001,34 @@ impl<'a> Analyzer<'_, 'a> {
         func.is_some_and(|f| self.interp.follows_yields(f))
     }
 
+    /// `check_path` on each library path among `values`, in order (as
+    /// `paths`, without copying them).
+    fn check_paths(&mut self, values: &Values, at: Range<usize>) {
+        for v in values {
+            match v {
+                Value::Lib(p) => self.check_path(p, at.clone()),
+                Value::Builtin(b) => self.check_path(&format!("builtins.{b}"), at.clone()),
+                _ => {}
+            }
+        }
+    }
+
     /// Records a call or attribute read for plugins (`CodeInventory::sites`).
     fn record_site(&mut self, kind: &'static str, expr: &Expr, at: Range<usize>, values: &Values) {
+        if self.inventory.sites.len() >= MAX_SITES {
+            return;
+        }
+        self.record_site_named(kind, dotted(expr), at, values);
+    }
+
+    /// `record_site`, the expression's dotted name already made.
+    fn record_site_named(
+        &mut self,
+        kind: &'static str,
+        name: Option<String>,
+        at: Range<usize>,
+        values: &Values,
+    ) {
         if self.inventory.sites.len() >= MAX_SITES {
             return;
         }
@@ -1026,7 +1043,7 @@ impl<'a> Analyzer<'_, 'a> {
         described.dedup();
         self.inventory.sites.push(Site {
             kind,
-            name: dotted(expr),
+            name,
             span: [at.start, at.end],
             values: described,
         });
@@ -1219,6 +1236,7 @@ pub fn analyze(
     // escapes the last one found; they only grow (`escapes.rs`).
     let mut escaping: HashSet<crate::python::semantic::FuncId> = HashSet::new();
     let methods = escapes::MethodIndex::new(&model);
+    let mut path_memo = paths::PathMemo::default();
     let mut round = 0;
     loop {
         round += 1;
@@ -1237,7 +1255,7 @@ pub fn analyze(
             diags: Vec::new(),
             inventory: CodeInventory::default(),
             reported: HashSet::new(),
-            clean_paths: HashSet::new(),
+            path_memo: std::mem::take(&mut path_memo),
             escaping: HashSet::new(),
             methods: &methods,
             foreign_wrappers: None,
@@ -1266,5 +1284,6 @@ pub fn analyze(
             return (a.diags, a.inventory);
         }
         escaping.extend(grown);
+        path_memo = a.path_memo;
     }
 }

@@ -1,7 +1,11 @@
 //! What a resolved dotted path is (a module, a policy API, under which
 //! other spellings), and the policy checks on imports and paths.
 
+use std::cell::RefCell;
 use std::ops::Range;
+use std::rc::Rc;
+
+use foldhash::{HashMap, HashSet};
 
 use super::Analyzer;
 use crate::diagnostic::Diagnostic;
@@ -141,20 +145,101 @@ pub fn apis_covering<'p>(apis: &'p [Api], path: &str) -> Vec<(&'p Api, String)> 
     out
 }
 
+/// What the policy says of each resolved path, kept for one file across
+/// the escape rounds: it depends only on the path and the policy, and the
+/// same few paths are met at every reference.
+#[derive(Default)]
+pub(super) struct PathMemo<'p> {
+    covering: RefCell<HashMap<String, Rc<[(&'p Api, String)]>>>,
+    /// Whether a path standing as a value escapes (`escaping_path`).
+    escaping: HashMap<String, Option<EscapingPath>>,
+    /// Paths the policy checks found nothing on (`report_path_findings`).
+    clean: HashSet<String>,
+    /// Why an import is refused, per module (`check_import_path`).
+    imports: HashMap<String, Option<Diagnostic>>,
+}
+
+/// Why a library path may not stand where its value escapes.
+#[derive(Clone, Copy)]
+pub(super) enum EscapingPath {
+    Module,
+    /// An API judged by its arguments, or an object that carries one.
+    Conditional,
+}
+
+impl<'m> Analyzer<'m, '_> {
+    /// `apis_covering` for the analyzer's policy, remembered per path.
+    pub(super) fn apis_covering(&self, path: &str) -> Rc<[(&'m Api, String)]> {
+        if let Some(hit) = self.path_memo.covering.borrow().get(path) {
+            return hit.clone();
+        }
+        let found: Rc<[(&'m Api, String)]> = apis_covering(&self.policy.apis, path).into();
+        self.path_memo
+            .covering
+            .borrow_mut()
+            .insert(path.to_string(), found.clone());
+        found
+    }
+
+    /// Whether `path`, standing where its value escapes, is a module or
+    /// an API judged by its arguments (or an object that carries a policy
+    /// API: `transformers.AutoConfig` carries `.from_pretrained`,
+    /// `torch.ops` carries `.load_library`), remembered per path.
+    pub(super) fn escaping_path(&mut self, path: &str) -> Option<EscapingPath> {
+        if let Some(hit) = self.path_memo.escaping.get(path) {
+            return *hit;
+        }
+        let found = if is_module_path(path) {
+            Some(EscapingPath::Module)
+        } else if self
+            .apis_covering(path)
+            .iter()
+            .any(|(a, _)| a.when != ApiCondition::Always)
+            || self.policy.apis.iter().any(|a| {
+                a.name
+                    .strip_prefix(path)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+        {
+            Some(EscapingPath::Conditional)
+        } else {
+            None
+        };
+        self.path_memo.escaping.insert(path.to_string(), found);
+        found
+    }
+}
+
 impl Analyzer<'_, '_> {
     pub(super) fn check_import_path(&mut self, module: &str, at: Range<usize>) {
+        let refused = match self.path_memo.imports.get(module) {
+            Some(known) => known.clone(),
+            None => {
+                let found = self.import_refusal(module);
+                (self.path_memo.imports).insert(module.to_string(), found.clone());
+                found
+            }
+        };
+        match refused {
+            Some(d) => self.report(d, at),
+            None => self.check_path(module, at),
+        }
+    }
+
+    /// Why importing `module` is refused, if it is (blocked, or not on
+    /// the allowlist).
+    fn import_refusal(&self, module: &str) -> Option<Diagnostic> {
         if let Some(b) = self.policy.blocked_module(module) {
-            let (cat, reason) = (b.category.clone(), b.reason.clone());
-            self.report(
+            let (cat, reason) = (&b.category, &b.reason);
+            Some(
                 Diagnostic::new(
                     &rules::IMPORT_NOT_ALLOWED,
                     format!("`{module}` is blocked ({cat}): {reason}"),
                 )
                 .help("the network's analyzer rejects it; remove the import and what uses it"),
-                at,
-            );
+            )
         } else if !self.policy.is_allowed_module(module) {
-            self.report(
+            Some(
                 Diagnostic::new(
                     &rules::IMPORT_NOT_ALLOWED,
                     format!("`{module}` is not on the allowlist"),
@@ -162,10 +247,9 @@ impl Analyzer<'_, '_> {
                 .help(
                     "only the modules listed in the policy may be imported (`gasguard rules P101`)",
                 ),
-                at,
-            );
+            )
         } else {
-            self.check_path(module, at);
+            None
         }
     }
 
@@ -185,7 +269,7 @@ impl Analyzer<'_, '_> {
     fn report_path_findings(&mut self, path: &str, at: Range<usize>, module: bool) {
         let builtin = path.starts_with("builtins.");
         let memo = !(module && builtin);
-        if memo && self.clean_paths.contains(path) {
+        if memo && self.path_memo.clean.contains(path) {
             return;
         }
         let found = if module {
@@ -194,7 +278,7 @@ impl Analyzer<'_, '_> {
             self.path_findings(path)
         };
         if memo && found.is_empty() {
-            self.clean_paths.insert(path.to_string());
+            self.path_memo.clean.insert(path.to_string());
         }
         for d in found {
             self.report(d, at.clone());
@@ -269,7 +353,7 @@ impl Analyzer<'_, '_> {
                 None => current = format!("{current}.{attr}"),
             }
         }
-        for (api, spelt) in apis_covering(&self.policy.apis, path) {
+        for (api, spelt) in self.apis_covering(path).iter() {
             if api.when != ApiCondition::Always {
                 continue;
             }

@@ -7,7 +7,7 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::annotations::is_no_namespace;
-use super::paths::{api_signature, apis_covering};
+use super::paths::api_signature;
 use super::{Analyzer, span};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::policy::ApiCondition;
@@ -523,10 +523,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 Value::Builtin(b) => format!("builtins.{b}"),
                 _ => continue,
             };
-            let conditional: Vec<_> = apis_covering(&self.policy.apis, &path)
-                .into_iter()
+            let conditional: Vec<_> = (self.apis_covering(&path).iter())
                 .filter(|(a, _)| a.when != ApiCondition::Always)
-                .map(|(a, spelt)| (a.clone(), spelt))
+                .map(|(a, spelt)| ((*a).clone(), spelt.clone()))
                 .collect();
             for (api, spelt) in conditional {
                 let is_open = api.name == "open";

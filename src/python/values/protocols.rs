@@ -219,10 +219,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// returned); one entry per such place.
     pub(super) fn decorator_arguments(&self, deco: FuncId, depth: usize) -> Vec<Values> {
         let mut out = Vec::new();
-        for (func, f) in self.model.functions.iter().enumerate() {
-            if f.decorators.is_empty() {
-                continue;
-            }
+        for &func in &self.decorated {
             let Some(chain) = self.file_decorators(func) else {
                 continue;
             };
