@@ -24,7 +24,10 @@ mod protocols;
 
 pub use containers::FOLLOWED_METHODS;
 mod memo;
+mod partial;
 mod worklist;
+
+pub use partial::{ArgList, BoundCall, PARTIAL_ATTRIBUTES, PARTIAL_PATH};
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -63,6 +66,9 @@ pub enum Value {
     /// A container gasguard does not track (`a, *rest = x`, `d.values()`)
     /// that holds some of these values.
     Items(Box<Values>),
+    /// A `functools.partial(f, *args, **keywords)` object, by the start
+    /// offset and scope of the call that made it (`partial.rs`).
+    Partial(u32, ScopeId),
     Unknown,
 }
 
@@ -117,6 +123,7 @@ impl Value {
             Value::Dict(..) => "a dict".into(),
             Value::ConfigKwargs => "the keyword arguments from model_config.yaml".into(),
             Value::Seq(..) | Value::Items(_) => "a tuple or list".into(),
+            Value::Partial(..) => "a functools.partial object".into(),
             Value::Unknown => "a value gasguard cannot follow".into(),
         }
     }
@@ -293,6 +300,8 @@ pub struct Interpreter<'m, 'a> {
     attributes: RefCell<HashMap<(ClassId, bool, &'a str), Values>>,
     active_params: RefCell<HashSet<(FuncId, usize)>>,
     dicts: RefCell<HashMap<u32, DictSource<'a>>>,
+    /// `functools.partial(...)` calls by start offset (`partial.rs`).
+    partials: RefCell<HashMap<u32, &'a ast::ExprCall>>,
     /// Call sites of each function: (call index, arguments shifted by a bound `self`).
     call_targets: RefCell<Option<HashMap<FuncId, Vec<(usize, usize)>>>>,
     computing_targets: Cell<bool>,
@@ -357,6 +366,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             computing_bases: Cell::new(false),
             active_params: RefCell::default(),
             dicts: RefCell::default(),
+            partials: RefCell::default(),
             call_targets: RefCell::new(None),
             computing_targets: Cell::new(false),
             escaped: HashSet::new(),
@@ -769,6 +779,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 out
             }
+            Value::Partial(start, scope) => self.partial_attribute(*start, *scope, attr, depth),
             Value::LocalPath | Value::Path => match attr {
                 "parent" => one(base.clone()),
                 _ => one(Value::Unknown),
@@ -979,6 +990,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     }
                 }
                 Value::Class(k) => out.push(Value::Instance(k)),
+                Value::Lib(p) if p == PARTIAL_PATH => out.push(self.make_partial(c, scope)),
                 Value::Lib(p) if PATH_TYPES.contains(&p.as_str()) => {
                     let local = self.first_arg_local(c, scope, depth);
                     out.push(if local { Value::LocalPath } else { Value::Path });

@@ -59,8 +59,10 @@ impl<'a> Analyzer<'_, 'a> {
                     self.escaping.insert(*f);
                 }
                 Value::Class(c) => self.escape_class(*c),
-                // Code gasguard cannot see may enter it (`with`).
+                // Code gasguard cannot see may enter it (`with`), or call
+                // what is stored on it (`stores.rs`).
                 Value::Instance(c) => {
+                    self.instances_reach_library(*c);
                     let enters = self.methods.named("__enter__");
                     if enters.is_empty() {
                         continue;
@@ -83,6 +85,7 @@ impl<'a> Analyzer<'_, 'a> {
     /// A class that escapes may be called and have any method called
     /// (unbound, with any arguments): every method of its family escapes.
     fn escape_class(&mut self, class: ClassId) {
+        self.instances_reach_library(class);
         for k in self.interp.class_family(class) {
             self.escaping
                 .extend(self.methods.of_class(k).iter().copied());

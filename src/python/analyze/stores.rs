@@ -1,0 +1,93 @@
+//! Values stored on model.py's own objects (`self.fn = open`,
+//! `_fn.payload = v`, a property's return). Libraries call what they find
+//! on the objects they are given (`model.eval()` calls `self.train`), so an
+//! API judged by its arguments, or a path not proven inside the
+//! submission, may be stored only where no library can find it: on an
+//! instance of a class of model.py that no library can reach, or on a
+//! function of model.py that does not escape. Whether a library can reach
+//! one is known once every flow of the round is seen (`escapes.rs` records
+//! the instances that reach a position gasguard does not follow), so the
+//! judgement waits for the end of the round.
+
+use crate::python::semantic::ClassId;
+
+use super::*;
+
+/// Methods that take attribute stores and reads elsewhere than the
+/// instance's dict: a class defining one is not followed.
+const ATTRIBUTE_HOOKS: &[&str] = &[
+    "__setattr__",
+    "__getattr__",
+    "__getattribute__",
+    "__delattr__",
+    "__slots__",
+    "__dict__",
+];
+
+/// A value stored on the file's own object, judged at the end of the round.
+pub(super) struct PendingStore<'a> {
+    expr: &'a Expr,
+    /// What it may be, partials' contents included, modules left out.
+    kept: Values,
+    /// What it is stored on.
+    receivers: Values,
+    scope: ScopeId,
+    dead: usize,
+}
+
+impl<'a> Analyzer<'_, 'a> {
+    /// Keeps a stored value to be judged once the round knows which
+    /// receivers a library can reach.
+    pub(super) fn defer_stored_value(&mut self, expr: &'a Expr, kept: Values, receivers: Values) {
+        self.pending_stores.push(PendingStore {
+            expr,
+            kept,
+            receivers,
+            scope: self.scope,
+            dead: self.dead,
+        });
+    }
+
+    /// Instances of `class` and of its family may reach a library.
+    pub(super) fn instances_reach_library(&mut self, class: ClassId) {
+        for k in self.interp.class_family(class) {
+            self.reachable_instances.insert(k);
+        }
+    }
+
+    /// Whether a library may find what is stored on one of `receivers`.
+    fn receiver_reaches_library(&mut self, receivers: &Values) -> bool {
+        receivers.iter().any(|v| match v {
+            Value::Instance(c) => self.interp.class_family(*c).into_iter().any(|k| {
+                let class = &self.model.classes[k];
+                let defines_hook = ATTRIBUTE_HOOKS
+                    .iter()
+                    .any(|h| self.model.scopes[class.scope].bindings.contains_key(*h));
+                self.interp.begin();
+                self.reachable_instances.contains(&k)
+                    || !class.decorators.is_empty()
+                    || defines_hook
+                    || self.interp.has_library_base(k)
+            }),
+            Value::Function(f) => self.escaping.contains(f) || self.interp.is_escaped(*f),
+            _ => true,
+        })
+    }
+
+    /// Judges the stored values kept this round: P112 for an API judged by
+    /// its arguments, or a path not proven inside the submission, stored
+    /// where a library may find it.
+    pub(super) fn judge_pending_stores(&mut self) {
+        let pending = std::mem::take(&mut self.pending_stores);
+        let (scope, dead) = (self.scope, self.dead);
+        for p in &pending {
+            if self.receiver_reaches_library(&p.receivers) {
+                self.scope = p.scope;
+                self.dead = p.dead;
+                self.check_escaping_value(p.expr, &p.kept, false);
+            }
+        }
+        self.scope = scope;
+        self.dead = dead;
+    }
+}
