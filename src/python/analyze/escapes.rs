@@ -57,6 +57,10 @@ impl<'a> Analyzer<'_, 'a> {
             match v {
                 Value::Function(f) => {
                     self.escaping.insert(*f);
+                    // A bound method carries its instance (`__self__`).
+                    if let Some(k) = self.model.functions[*f].class {
+                        self.instances_reach_library(k);
+                    }
                 }
                 Value::Class(c) => self.escape_class(*c),
                 // Code gasguard cannot see may enter it (`with`), or call

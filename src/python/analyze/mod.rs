@@ -375,7 +375,11 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                         .is_some_and(|rest| rest.starts_with('.'))
                 });
             if conditional {
-                let shown = shown.clone().unwrap_or_else(|| p.clone());
+                // Held by a container or a partial built in place: the
+                // expression has no name of its own.
+                let shown = shown
+                    .clone()
+                    .unwrap_or_else(|| if held { "this value".into() } else { p.clone() });
                 self.report(
                     Diagnostic::new(&rules::MODULE_AS_VALUE, if held {
                         format!("`{shown}` {holds}is `{p}` and is passed on: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see")
