@@ -11,8 +11,11 @@ use super::*;
 /// The constructor followed, by its canonical path.
 pub const PARTIAL_PATH: &str = "functools.partial";
 
-/// Attributes of a partial object that are followed.
-pub const PARTIAL_ATTRIBUTES: &[&str] = &["func", "args", "keywords"];
+/// Attributes of a partial object that are followed where they are read
+/// (`.keywords` is read as a value too, but it is the partial's own dict:
+/// a change to it changes later calls, so a read of it is judged as a use
+/// of the partial that gasguard does not follow).
+pub const PARTIAL_ATTRIBUTES: &[&str] = &["func", "args"];
 
 /// Partials of partials unfolded this deep; deeper, the callee is unknown
 /// (whose calls the analyzer does not judge, so the partial's creation
