@@ -9,7 +9,7 @@
 //! the instances that reach a position gasguard does not follow), so the
 //! judgement waits for the end of the round.
 
-use crate::python::semantic::ClassId;
+use crate::python::semantic::{BindingKind, ClassId};
 
 use super::*;
 
@@ -74,10 +74,46 @@ impl<'a> Analyzer<'_, 'a> {
         })
     }
 
+    /// A class body's attributes are found on its instances too (a
+    /// partial is no descriptor: `train = partial(...)` in an nn.Module is
+    /// what `model.eval()` calls): judged as stores on them.
+    fn defer_class_attributes(&mut self) {
+        let model = self.model;
+        let saved = (self.scope, self.dead);
+        self.dead = 0;
+        for (k, class) in model.classes.iter().enumerate() {
+            self.scope = class.scope;
+            for (name, bindings) in &model.scopes[class.scope].bindings {
+                for b in bindings {
+                    let value = match &b.kind {
+                        BindingKind::Value { value, .. } | BindingKind::Select { value, .. } => {
+                            *value
+                        }
+                        _ => continue,
+                    };
+                    if !self.interp.guards_may_hold(&b.guards) {
+                        continue;
+                    }
+                    self.interp.begin();
+                    let values = self.interp.name(class.scope, name, 0);
+                    self.eval_steps += self.interp.steps.get();
+                    let kept: Values = self
+                        .with_partial_contents(values)
+                        .into_iter()
+                        .filter(|v| !matches!(v, Value::Lib(p) if is_module_path(p)))
+                        .collect();
+                    self.defer_stored_value(value, kept, vec![Value::Instance(k)]);
+                }
+            }
+        }
+        (self.scope, self.dead) = saved;
+    }
+
     /// Judges the stored values kept this round: P112 for an API judged by
     /// its arguments, or a path not proven inside the submission, stored
     /// where a library may find it.
     pub(super) fn judge_pending_stores(&mut self) {
+        self.defer_class_attributes();
         let pending = std::mem::take(&mut self.pending_stores);
         let (scope, dead) = (self.scope, self.dead);
         for p in &pending {
