@@ -914,7 +914,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // `*xs` and `**mapping` into the file's own functions are
                 // followed into the parameters (`closed_world.rs`).
                 // A partial of an API is followed as a value (`partial.rs`).
-                let partial = self.makes_partial(c, &callees);
+                let partial = self.makes_partial(expr, c, &callees);
                 for (i, arg) in c.arguments.args.iter().enumerate() {
                     if i == 0 && partial {
                         self.check_partial_callee(arg);

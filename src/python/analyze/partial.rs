@@ -14,13 +14,25 @@ use crate::python::values::PARTIAL_ATTRIBUTES;
 const JUDGED_BY_SYNTAX: &[&str] = &["functools.update_wrapper", "functools.wraps"];
 
 impl<'a> Analyzer<'_, 'a> {
-    /// Whether `c` is `functools.partial(f, ...)` followed as a value.
-    pub(super) fn makes_partial(&self, c: &'a ast::ExprCall, callees: &Values) -> bool {
-        Interpreter::is_partial_call(c)
+    /// Whether `call` (`c`) is `functools.partial(f, ...)` followed as a
+    /// value.
+    pub(super) fn makes_partial(
+        &mut self,
+        call: &'a Expr,
+        c: &'a ast::ExprCall,
+        callees: &Values,
+    ) -> bool {
+        let only_partial = Interpreter::is_partial_call(c)
             && !callees.is_empty()
             && callees
                 .iter()
-                .all(|v| matches!(v, Value::Lib(p) if p == crate::python::values::PARTIAL_PATH))
+                .all(|v| matches!(v, Value::Lib(p) if p == crate::python::values::PARTIAL_PATH));
+        if !only_partial {
+            return false;
+        }
+        // Evaluated, the call is registered as the partial it makes.
+        self.eval_counted(call);
+        self.interp.follows_partial(c)
     }
 
     /// `check_escape` of a followed partial's callee `f`: a library

@@ -61,9 +61,29 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if !Self::is_partial_call(c) {
             return Value::Unknown;
         }
+        // A call and the call of its result start at the same offset
+        // (`partial(a)(b)`): the first one made keeps it, the other is
+        // not followed.
         let start = u32::from(c.range().start());
-        self.partials.borrow_mut().insert(start, c);
+        let mut partials = self.partials.borrow_mut();
+        match partials.get(&start) {
+            Some(made) if !std::ptr::eq(*made, c) => return Value::Unknown,
+            Some(_) => {}
+            None => {
+                partials.insert(start, c);
+            }
+        }
         Value::Partial(start, scope)
+    }
+
+    /// Whether `c` made a partial this interpreter follows (see
+    /// `make_partial`).
+    pub fn follows_partial(&self, c: &ast::ExprCall) -> bool {
+        let start = u32::from(c.range().start());
+        self.partials
+            .borrow()
+            .get(&start)
+            .is_some_and(|made| std::ptr::eq(*made, c))
     }
 
     /// The call that made a partial, with the arguments it binds (after
