@@ -376,10 +376,19 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 });
             if conditional {
                 // Held by a container or a partial built in place: the
-                // expression has no name of its own.
-                let shown = shown
-                    .clone()
-                    .unwrap_or_else(|| if held { "this value".into() } else { p.clone() });
+                // expression has no name of its own; its text is shown.
+                let shown = shown.clone().unwrap_or_else(|| {
+                    if held {
+                        let text = self.source.get(r.clone()).unwrap_or("");
+                        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                        match text.char_indices().nth(60) {
+                            Some((cut, _)) => format!("{}...", &text[..cut]),
+                            None => text.to_string(),
+                        }
+                    } else {
+                        p.clone()
+                    }
+                });
                 self.report(
                     Diagnostic::new(&rules::MODULE_AS_VALUE, if held {
                         format!("`{shown}` {holds}is `{p}` and is passed on: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see")

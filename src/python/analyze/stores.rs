@@ -55,23 +55,42 @@ impl<'a> Analyzer<'_, 'a> {
         }
     }
 
-    /// Whether a library may find what is stored on one of `receivers`.
-    fn receiver_reaches_library(&mut self, receivers: &Values) -> bool {
-        receivers.iter().any(|v| match v {
-            Value::Instance(c) => self.interp.class_family(*c).into_iter().any(|k| {
-                let class = &self.model.classes[k];
-                let defines_hook = ATTRIBUTE_HOOKS
-                    .iter()
-                    .any(|h| self.model.scopes[class.scope].bindings.contains_key(*h));
-                self.interp.begin();
-                self.reachable_instances.contains(&k)
-                    || !class.decorators.is_empty()
-                    || defines_hook
-                    || self.interp.has_library_base(k)
-            }),
-            Value::Function(f) => self.escaping.contains(f) || self.interp.is_escaped(*f),
-            _ => true,
-        })
+    /// Why a library may find what is stored on one of `receivers`, if it
+    /// may.
+    fn receiver_reaches_library(&mut self, receivers: &Values) -> Option<String> {
+        for v in receivers {
+            let why = match v {
+                Value::Instance(c) => self.interp.class_family(*c).into_iter().find_map(|k| {
+                    let class = &self.model.classes[k];
+                    let name = &class.name;
+                    let hook = ATTRIBUTE_HOOKS
+                        .iter()
+                        .find(|h| self.model.scopes[class.scope].bindings.contains_key(**h));
+                    self.interp.begin();
+                    if self.interp.has_library_base(k) {
+                        Some(format!("`{name}` has a base outside model.py"))
+                    } else if self.reachable_instances.contains(&k) {
+                        Some(format!("an instance of `{name}` (or the class, or a bound method) reaches code gasguard does not follow"))
+                    } else if !class.decorators.is_empty() {
+                        Some(format!("`{name}` is decorated"))
+                    } else {
+                        hook.map(|h| format!("`{name}` defines `{h}`"))
+                    }
+                }),
+                Value::Function(f) if self.escaping.contains(f) || self.interp.is_escaped(*f) => {
+                    Some(format!(
+                        "the function `{}` is passed on where gasguard does not follow it",
+                        self.model.functions[*f].name
+                    ))
+                }
+                Value::Function(_) => None,
+                other => Some(format!("it is stored on {}", other.describe())),
+            };
+            if why.is_some() {
+                return why;
+            }
+        }
+        None
     }
 
     /// A class body's attributes are found on its instances too (a
@@ -117,10 +136,17 @@ impl<'a> Analyzer<'_, 'a> {
         let pending = std::mem::take(&mut self.pending_stores);
         let (scope, dead) = (self.scope, self.dead);
         for p in &pending {
-            if self.receiver_reaches_library(&p.receivers) {
+            if let Some(why) = self.receiver_reaches_library(&p.receivers) {
                 self.scope = p.scope;
                 self.dead = p.dead;
-                self.check_escaping_value(p.expr, &p.kept, false);
+                let before = self.diags.len();
+                if self.check_escaping_value(p.expr, &p.kept, false)
+                    && let Some(d) = self.diags.get_mut(before)
+                {
+                    d.message
+                        .push_str(&format!(" (stored where a library may find it: {why})"));
+                    d.help = Some("keep it on a helper object of model.py that no library receives, or call it directly".into());
+                }
             }
         }
         self.scope = scope;
