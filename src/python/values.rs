@@ -27,7 +27,10 @@ pub use containers::FOLLOWED_METHODS;
 pub use exceptions::GROUP_ATTRIBUTES;
 pub use protocols::FOLLOWED_DUNDERS;
 mod memo;
+mod partial;
 mod worklist;
+
+pub use partial::{ArgList, BoundCall, PARTIAL_ATTRIBUTES, PARTIAL_PATH};
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -66,6 +69,9 @@ pub enum Value {
     /// A container gasguard does not track (`a, *rest = x`, `d.values()`)
     /// that holds some of these values.
     Items(Box<Values>),
+    /// A `functools.partial(f, *args, **keywords)` object, by the start
+    /// offset and scope of the call that made it (`partial.rs`).
+    Partial(u32, ScopeId),
     Unknown,
 }
 
@@ -120,6 +126,7 @@ impl Value {
             Value::Dict(..) => "a dict".into(),
             Value::ConfigKwargs => "the keyword arguments from model_config.yaml".into(),
             Value::Seq(..) | Value::Items(_) => "a tuple or list".into(),
+            Value::Partial(..) => "a functools.partial object".into(),
             Value::Unknown => "a value gasguard cannot follow".into(),
         }
     }
@@ -296,6 +303,8 @@ pub struct Interpreter<'m, 'a> {
     attributes: RefCell<HashMap<(ClassId, bool, &'a str), Values>>,
     active_params: RefCell<HashSet<(FuncId, usize)>>,
     dicts: RefCell<HashMap<u32, DictSource<'a>>>,
+    /// `functools.partial(...)` calls by start offset (`partial.rs`).
+    partials: RefCell<HashMap<u32, &'a ast::ExprCall>>,
     /// Call sites of each function: (call index, arguments shifted by a bound `self`).
     call_targets: RefCell<Option<HashMap<FuncId, Vec<(usize, usize)>>>>,
     computing_targets: Cell<bool>,
@@ -366,6 +375,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             computing_bases: Cell::new(false),
             active_params: RefCell::default(),
             dicts: RefCell::default(),
+            partials: RefCell::default(),
             call_targets: RefCell::new(None),
             computing_targets: Cell::new(false),
             escaped: HashSet::new(),
@@ -789,6 +799,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 out
             }
+            Value::Partial(start, scope) => self.partial_attribute(*start, *scope, attr, depth),
             Value::LocalPath | Value::Path => match attr {
                 "parent" => one(base.clone()),
                 _ => one(Value::Unknown),
@@ -1006,6 +1017,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     }
                 }
                 Value::Class(k) => out.push(Value::Instance(k)),
+                Value::Lib(p) if p == PARTIAL_PATH => out.push(self.make_partial(c, scope)),
                 Value::Lib(p) if PATH_TYPES.contains(&p.as_str()) => {
                     let local = self.first_arg_local(c, scope, depth);
                     out.push(if local { Value::LocalPath } else { Value::Path });

@@ -364,7 +364,15 @@ declare_rules! {
     /// `copy`, `list()`/`tuple()`/`enumerate()`/`zip()`/`next()`; the file's
     /// own functions' parameters (`*args`, `**kwargs`, `f(*xs)`, `f(**d)`
     /// included) and returns; attributes stored on the file's instances and
-    /// functions (`self.backbone_lib = timm`), and properties.
+    /// functions (`self.backbone_lib = timm`), and properties. An API judged
+    /// by its arguments (or a path not proven inside the submission) may be
+    /// stored there only when no library can find it: the instance's class
+    /// family has no base outside model.py, no decorator, metaclass or
+    /// `__setattr__`/`__getattr__`-like hook, and no instance of it (nor a
+    /// bound method) reaches a place gasguard does not follow; the function
+    /// does not escape. `functools.partial(api, ...)` is a value: each call
+    /// of it is judged as a call of `api` with the bound arguments first,
+    /// and where it goes unfollowed, `api` and the bound values go with it.
     ///
     /// Which of the file's functions are "something else may call" is
     /// worked out from where their values flow: a function, lambda or

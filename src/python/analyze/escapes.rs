@@ -57,11 +57,17 @@ impl<'a> Analyzer<'_, 'a> {
             match v {
                 Value::Function(f) => {
                     self.escaping.insert(*f);
+                    // A bound method carries its instance (`__self__`).
+                    if let Some(k) = self.model.functions[*f].class {
+                        self.instances_reach_library(k);
+                    }
                 }
                 Value::Class(c) => self.escape_class(*c),
                 // Code gasguard cannot see may enter it or iterate it
-                // asynchronously (`with`, `async with`, `async for`).
+                // asynchronously (`with`, `async with`, `async for`), or
+                // call what is stored on it (`stores.rs`).
                 Value::Instance(c) => {
+                    self.instances_reach_library(*c);
                     let mut dunders = crate::python::values::FOLLOWED_DUNDERS
                         .iter()
                         .flat_map(|d| self.methods.named(d))
@@ -89,6 +95,7 @@ impl<'a> Analyzer<'_, 'a> {
     /// A class that escapes may be called and have any method called
     /// (unbound, with any arguments): every method of its family escapes.
     fn escape_class(&mut self, class: ClassId) {
+        self.instances_reach_library(class);
         for k in self.interp.class_family(class) {
             self.escaping
                 .extend(self.methods.of_class(k).iter().copied());

@@ -28,8 +28,10 @@ mod annotations;
 mod escapes;
 mod load_model;
 mod names;
+mod partial;
 mod paths;
 mod sinks;
+mod stores;
 mod wrappers;
 
 use names::{INTROSPECTION_BUILTINS, MODULE_LIKE_ATTRIBUTES};
@@ -114,7 +116,11 @@ fn is_literal(expr: &Expr) -> bool {
 }
 
 fn is_container(v: &Value) -> bool {
-    matches!(v, Value::Seq(..) | Value::Dict(..) | Value::Items(_))
+    // A partial holds its callee and the arguments it binds.
+    matches!(
+        v,
+        Value::Seq(..) | Value::Dict(..) | Value::Items(_) | Value::Partial(..)
+    )
 }
 
 /// The library paths among values (`builtins.X` for builtins).
@@ -158,6 +164,10 @@ pub struct Analyzer<'m, 'a> {
     foreign_wrappers: Option<wrappers::ForeignWrappers>,
     /// Where each line of model.py starts, made on first use (`line_of`).
     line_starts: std::cell::OnceCell<Vec<usize>>,
+    /// Classes whose instances may reach a library (`stores.rs`).
+    reachable_instances: HashSet<crate::python::semantic::ClassId>,
+    /// Values stored on the file's objects, judged at the round's end.
+    pending_stores: Vec<stores::PendingStore<'a>>,
 }
 
 impl<'m, 'a> Analyzer<'m, 'a> {
@@ -360,9 +370,23 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 return true;
             }
             // An API judged by its arguments, or an object that carries a
-            // policy API (`paths::EscapingPath`).
+            // policy API (`paths::EscapingPath`: `transformers.AutoConfig`
+            // carries `.from_pretrained`, `torch.ops` carries `.load_library`).
             if let Some(paths::EscapingPath::Conditional) = escaping {
-                let shown = dotted(expr).unwrap_or_else(|| p.clone());
+                // Held by a container or a partial built in place: the
+                // expression has no name of its own; its text is shown.
+                let shown = dotted(expr).unwrap_or_else(|| {
+                    if held {
+                        let text = self.source.get(r.clone()).unwrap_or("");
+                        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                        match text.char_indices().nth(60) {
+                            Some((cut, _)) => format!("{}...", &text[..cut]),
+                            None => text.to_string(),
+                        }
+                    } else {
+                        p.clone()
+                    }
+                });
                 self.report(
                     Diagnostic::new(&rules::MODULE_AS_VALUE, if held {
                         format!("`{shown}` {holds}is `{p}` and is passed on: whether a call of it downloads, unpickles or runs code depends on arguments gasguard can then no longer see")
@@ -652,6 +676,15 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     for k in &args.keywords {
                         self.record_escaping_expr(&k.value);
                     }
+                    // A metaclass makes the instances (`stores.rs`).
+                    if !args.keywords.is_empty()
+                        && let Some(k) = self
+                            .model
+                            .scope_of(c.range().start(), NODE_CLASS)
+                            .and_then(|s| self.model.scopes[s].class)
+                    {
+                        self.instances_reach_library(k);
+                    }
                     self.visit_arguments(args);
                 }
                 self.check_identifier(c.name.as_str(), span(&c.name));
@@ -703,10 +736,14 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     let followed = func.is_some_and(|f| {
                         self.interp.follows_returns(f) && !self.interp.is_generator(f)
                     });
-                    if func.is_some_and(|f| self.interp.is_property(f)) {
+                    if let Some(f) = func.filter(|f| self.interp.is_property(*f)) {
                         // Read as an attribute of the file's objects, like
                         // a stored attribute (`store_follows`).
-                        self.check_stored_value(v);
+                        let receivers = match self.model.functions[f].class {
+                            Some(k) => vec![Value::Instance(k)],
+                            None => vec![Value::Unknown],
+                        };
+                        self.check_stored_value(v, receivers);
                     } else if !followed {
                         self.check_escape(v);
                     }
@@ -803,6 +840,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 }
                 if !crate::python::values::FOLLOWED_METHODS.contains(&attr)
                     && !crate::python::values::GROUP_ATTRIBUTES.contains(&attr)
+                    && !self.reads_partial_attribute(a)
                 {
                     self.check_container_use(&a.value);
                 }
@@ -906,8 +944,12 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 let followed = followed || constructs;
                 // `*xs` and `**mapping` into the file's own functions are
                 // followed into the parameters (`closed_world.rs`).
-                for arg in c.arguments.args.iter() {
-                    if !(introspection || followed) {
+                // A partial of an API is followed as a value (`partial.rs`).
+                let partial = self.makes_partial(expr, c, &callees);
+                for (i, arg) in c.arguments.args.iter().enumerate() {
+                    if i == 0 && partial {
+                        self.check_partial_callee(arg);
+                    } else if !(introspection || followed) {
                         self.check_escape(arg);
                     }
                 }
@@ -1073,7 +1115,8 @@ impl<'a> Analyzer<'_, 'a> {
             (Expr::Attribute(a), _) => {
                 let follows = self.store_follows(a);
                 if follows {
-                    self.check_stored_value(value);
+                    let receivers = self.eval_counted(&a.value);
+                    self.check_stored_value(value, receivers);
                 }
                 follows
             }
@@ -1121,15 +1164,18 @@ impl<'a> Analyzer<'_, 'a> {
     /// objects' attributes only by their own names, so a module is fine
     /// there, but not an API judged by its arguments nor a path outside
     /// the submission (nn.Module hooks call what they find).
-    fn check_stored_value(&mut self, value: &'a Expr) {
+    /// Judged once the round knows whether a library can reach the
+    /// receivers (`stores.rs`).
+    fn check_stored_value(&mut self, value: &'a Expr, receivers: Values) {
         let values = self.resolve(value, span(value));
         self.record_escaping(&values);
         self.contents_escape(value, &values, false);
-        let kept: Values = values
+        let kept: Values = self
+            .with_partial_contents(values)
             .into_iter()
             .filter(|v| !matches!(v, Value::Lib(p) if is_module_path(p)))
             .collect();
-        self.check_escaping_value(value, &kept, false);
+        self.defer_stored_value(value, kept, receivers);
     }
 
     /// Whether `expr` may only be containers whose changes are recorded.
@@ -1260,6 +1306,8 @@ pub fn analyze(
             methods: &methods,
             foreign_wrappers: None,
             line_starts: std::cell::OnceCell::new(),
+            reachable_instances: HashSet::new(),
+            pending_stores: Vec::new(),
         };
         for stmt in &module.body {
             a.visit_stmt(stmt);
@@ -1268,6 +1316,7 @@ pub fn analyze(
         a.check_load_model(module, facts);
         a.check_module_statements(module);
         a.record_protocol_flows();
+        a.judge_pending_stores();
         let grown = a.new_escapes();
         if grown.is_empty() {
             return (a.diags, a.inventory);

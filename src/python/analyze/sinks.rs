@@ -12,7 +12,7 @@ use super::{Analyzer, span};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::policy::ApiCondition;
 use crate::python::semantic::{ClassId, ScopeId};
-use crate::python::values::{Value, Values};
+use crate::python::values::{ArgList, BoundCall, Value, Values};
 use crate::rules::code as rules;
 
 /// How one condition came out on a call's abstract arguments.
@@ -26,26 +26,29 @@ enum Verdict {
     Unproven(String),
 }
 
-/// Where a parameter of an API may get its value in one call.
+/// Where a parameter of an API may get its value in one call, and the
+/// scope its expression is evaluated in.
 enum Arg<'a> {
-    Given(&'a Expr),
+    Given(&'a Expr, ScopeId),
     /// A `*args` or `**mapping` unpacking that may set it.
-    Unpacked(&'a Expr),
+    Unpacked(&'a Expr, ScopeId),
     /// An element of a `*[...]` literal, at this position.
-    Element(&'a Expr, usize),
+    Element(&'a Expr, usize, ScopeId),
 }
 
 /// Finds every argument that may give parameter `name` of the API at
 /// `path`, using its generated signature; without one, `positional` is the
 /// position the parameter conventionally has (the first argument of a
 /// loader), else it is taken as keyword-only. `elements` says what a
-/// `*x` unpacking passes position by position, when that is known.
+/// `*x` unpacking passes position by position, when that is known. The
+/// argument lists are those of one call, in order (a partial's bound
+/// arguments before the call's own, `values/partial.rs`).
 fn arguments<'a>(
-    call: &'a ast::ExprCall,
+    lists: &[ArgList<'a>],
     path: &str,
     name: &str,
     positional: Option<usize>,
-    elements: &dyn Fn(&'a Expr) -> Option<usize>,
+    elements: &dyn Fn(&'a Expr, ScopeId) -> Option<usize>,
 ) -> Vec<Arg<'a>> {
     // From the signature when it names the parameter before any `*`;
     // else the conventional position (a signature of `*args, **kwargs`
@@ -58,39 +61,43 @@ fn arguments<'a>(
     let slot = from_signature.or(positional);
     let mut found = Vec::new();
     let mut position = 0;
-    for a in call.arguments.args.iter() {
-        if let Expr::Starred(s) = a {
-            match elements(&s.value) {
-                Some(len) => {
-                    if let Some(slot) = slot
-                        && (position..position + len).contains(&slot)
-                    {
-                        found.push(Arg::Element(&s.value, slot - position));
-                        break;
+    'lists: for list in lists {
+        for a in list.args.iter() {
+            if let Expr::Starred(s) = a {
+                match elements(&s.value, list.scope) {
+                    Some(len) => {
+                        if let Some(slot) = slot
+                            && (position..position + len).contains(&slot)
+                        {
+                            found.push(Arg::Element(&s.value, slot - position, list.scope));
+                            break 'lists;
+                        }
+                        position += len;
+                        continue;
                     }
-                    position += len;
-                    continue;
-                }
-                None => {
-                    if slot.is_some_and(|slot| slot >= position) {
-                        found.push(Arg::Unpacked(&s.value));
+                    None => {
+                        if slot.is_some_and(|slot| slot >= position) {
+                            found.push(Arg::Unpacked(&s.value, list.scope));
+                        }
+                        break 'lists;
                     }
-                    break;
                 }
             }
+            if Some(position) == slot {
+                found.push(Arg::Given(a, list.scope));
+                break 'lists;
+            }
+            position += 1;
         }
-        if Some(position) == slot {
-            found.push(Arg::Given(a));
-            break;
-        }
-        position += 1;
     }
     // Every keyword source: a later `name=` or `**m` may set it too.
-    for k in &call.arguments.keywords {
-        match &k.arg {
-            Some(a) if a.as_str() == name => found.push(Arg::Given(&k.value)),
-            None => found.push(Arg::Unpacked(&k.value)),
-            _ => {}
+    for list in lists {
+        for k in list.keywords.iter() {
+            match &k.arg {
+                Some(a) if a.as_str() == name => found.push(Arg::Given(&k.value, list.scope)),
+                None => found.push(Arg::Unpacked(&k.value, list.scope)),
+                _ => {}
+            }
         }
     }
     found
@@ -140,20 +147,31 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         name: &str,
         positional: Option<usize>,
     ) -> Option<(Values, String)> {
-        let scope = self.scope;
-        let elements = |e: &'a Expr| {
+        self.bound_arg_values(&[ArgList::of(call, self.scope)], path, name, positional)
+    }
+
+    /// `arg_values` over the argument lists of one call (a partial's
+    /// bound ones first).
+    fn bound_arg_values(
+        &self,
+        lists: &[ArgList<'a>],
+        path: &str,
+        name: &str,
+        positional: Option<usize>,
+    ) -> Option<(Values, String)> {
+        let elements = |e: &'a Expr, scope: ScopeId| {
             self.interp.begin();
             self.interp.positional_elements(e, scope).map(|v| v.len())
         };
         let mut values = Vec::new();
         let mut origins = Vec::new();
-        for arg in arguments(call, path, name, positional, &elements) {
+        for arg in arguments(lists, path, name, positional, &elements) {
             self.interp.begin();
             let (v, how, at) = match arg {
-                Arg::Given(e) => (self.interp.eval(e, scope), "passed", e),
+                Arg::Given(e, scope) => (self.interp.eval(e, scope), "passed", e),
                 // A dict literal without that key gives nothing.
-                Arg::Unpacked(e) => (self.interp.unpacked(e, name, scope, 0), "unpacked", e),
-                Arg::Element(e, i) => (
+                Arg::Unpacked(e, scope) => (self.interp.unpacked(e, name, scope, 0), "unpacked", e),
+                Arg::Element(e, i, scope) => (
                     self.interp
                         .positional_elements(e, scope)
                         .and_then(|mut elts| (i < elts.len()).then(|| elts.swap_remove(i)))
@@ -186,8 +204,8 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         starts.partition_point(|&s| s <= offset)
     }
 
-    fn judge_flag(&self, call: &'a ast::ExprCall, path: &str, name: &str) -> Verdict {
-        let Some((values, origin)) = self.arg_values(call, path, name, None) else {
+    fn judge_flag(&self, call: &[ArgList<'a>], path: &str, name: &str) -> Verdict {
+        let Some((values, origin)) = self.bound_arg_values(call, path, name, None) else {
             return Verdict::Safe;
         };
         let truths: Vec<Option<bool>> = values.iter().map(Value::truth).collect();
@@ -206,13 +224,13 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         ))
     }
 
-    fn judge(&self, when: &ApiCondition, call: &'a ast::ExprCall, path: &str) -> Verdict {
+    fn judge(&self, when: &ApiCondition, call: &[ArgList<'a>], path: &str) -> Verdict {
         match when {
             ApiCondition::Always => Verdict::Proven("is used".into()),
             ApiCondition::KwargTrue(k) | ApiCondition::KwargNotFalse(k) => {
                 self.judge_flag(call, path, k)
             }
-            ApiCondition::UnlessTrue(k) => match self.arg_values(call, path, k, None) {
+            ApiCondition::UnlessTrue(k) => match self.bound_arg_values(call, path, k, None) {
                 Some((values, origin)) if values.iter().all(|v| v.truth() == Some(true)) => {
                     Verdict::Softened(format!("is called with `{k}` = True ({origin})"))
                 }
@@ -228,7 +246,8 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 None => Verdict::Proven(format!("is called without `{k}=True`")),
             },
             ApiCondition::LocalPath(param) => {
-                let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
+                let Some((values, origin)) = self.bound_arg_values(call, path, param, Some(0))
+                else {
                     return Verdict::Safe;
                 };
                 let mut unproven = Vec::new();
@@ -261,7 +280,8 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 }
             }
             ApiCondition::ArgPrefix { param, prefixes } => {
-                let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
+                let Some((values, origin)) = self.bound_arg_values(call, path, param, Some(0))
+                else {
                     return Verdict::Safe;
                 };
                 // Only a proven prefix counts: model names are routinely
@@ -278,7 +298,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 }
                 Verdict::Safe
             }
-            ApiCondition::Workers => match self.arg_values(call, path, "num_workers", None) {
+            ApiCondition::Workers => match self.bound_arg_values(call, path, "num_workers", None) {
                 None => Verdict::Safe,
                 Some((values, origin)) => {
                     if values.iter().all(|v| v.truth() == Some(false)) {
@@ -301,7 +321,8 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                     .and_then(|s| s.split(',').next())
                     .filter(|p| !p.starts_with('*'))
                     .unwrap_or("");
-                let Some((values, origin)) = self.arg_values(call, path, first, Some(0)) else {
+                let Some((values, origin)) = self.bound_arg_values(call, path, first, Some(0))
+                else {
                     return Verdict::Safe;
                 };
                 let mut unproven = Vec::new();
@@ -337,13 +358,14 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 if !path.ends_with(".from_pretrained") {
                     return Verdict::Safe;
                 }
-                if let Some((local, _)) = self.arg_values(call, path, "local_files_only", None)
+                if let Some((local, _)) =
+                    self.bound_arg_values(call, path, "local_files_only", None)
                     && local.iter().all(|v| v.truth() == Some(true))
                 {
                     return Verdict::Safe;
                 }
                 let Some((values, origin)) =
-                    self.arg_values(call, path, "pretrained_model_name_or_path", Some(0))
+                    self.bound_arg_values(call, path, "pretrained_model_name_or_path", Some(0))
                 else {
                     return Verdict::Safe;
                 };
@@ -380,7 +402,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             }
             ApiCondition::Namespaces(params) => self.judge_namespaces(call, path, params),
             ApiCondition::OwnCode(param) => {
-                let Some((values, origin)) = self.arg_values(call, path, param, None) else {
+                let Some((values, origin)) = self.bound_arg_values(call, path, param, None) else {
                     return Verdict::Safe;
                 };
                 // A value gasguard cannot see (a decorator's parameter
@@ -407,7 +429,8 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 {
                     return Verdict::Unproven(why);
                 }
-                let Some((values, origin)) = self.arg_values(call, path, param, Some(0)) else {
+                let Some((values, origin)) = self.bound_arg_values(call, path, param, Some(0))
+                else {
                     return Verdict::Safe;
                 };
                 // The listed strings themselves are checked as annotations
@@ -427,7 +450,8 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                 }
             }
             ApiCondition::WriteMode => {
-                let Some((values, origin)) = self.arg_values(call, path, "mode", Some(1)) else {
+                let Some((values, origin)) = self.bound_arg_values(call, path, "mode", Some(1))
+                else {
                     return Verdict::Safe;
                 };
                 let mut unproven = Vec::new();
@@ -488,9 +512,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
 
     /// Annotations are checked where they are written; a namespace other
     /// than None changes what their names mean.
-    fn judge_namespaces(&self, call: &'a ast::ExprCall, path: &str, params: &[String]) -> Verdict {
+    fn judge_namespaces(&self, call: &[ArgList<'a>], path: &str, params: &[String]) -> Verdict {
         for p in params {
-            if let Some((values, origin)) = self.arg_values(call, path, p, None)
+            if let Some((values, origin)) = self.bound_arg_values(call, path, p, None)
                 && !is_no_namespace(&values)
             {
                 return Verdict::Unproven(format!(
@@ -504,8 +528,14 @@ impl<'m, 'a> Analyzer<'m, 'a> {
 
     /// The strings a `string_code` API evaluates, when listed: each is
     /// checked as the expression it is.
-    fn check_code_strings(&mut self, call: &'a ast::ExprCall, path: &str, param: &str) {
-        if let Some((values, _)) = self.arg_values(call, path, param, Some(0)) {
+    fn check_code_strings(
+        &mut self,
+        call: &'a ast::ExprCall,
+        lists: &[ArgList<'a>],
+        path: &str,
+        param: &str,
+    ) {
+        if let Some((values, _)) = self.bound_arg_values(lists, path, param, Some(0)) {
             for v in &values {
                 if let Value::Str { text, exact: true } = v {
                     self.check_string_annotation(text, span(call), 0);
@@ -515,9 +545,32 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     }
 
     /// Judges a call's conditional policy APIs on its abstract arguments.
+    /// A partial among the callees is a call of its callee with the
+    /// arguments it bound first (`values/partial.rs`).
     pub(super) fn check_call_conditions(&mut self, call: &'a ast::ExprCall, callees: &Values) {
         let at = span(call);
+        let own = ArgList::of(call, self.scope);
+        let mut calls: Vec<BoundCall<'a>> = Vec::new();
         for callee in callees {
+            if let Value::Partial(..) = callee {
+                self.interp.begin();
+                calls.extend(self.interp.unfold_call(callee, own));
+                if self.interp.truncated.get() {
+                    self.report(
+                        Diagnostic::new(&rules::UNRESOLVABLE_NAME, "this call goes through more functools.partial objects than gasguard follows")
+                            .help("call the function directly"),
+                        at.clone(),
+                    );
+                }
+            } else {
+                calls.push(BoundCall {
+                    callee: callee.clone(),
+                    lists: vec![own],
+                });
+            }
+        }
+        for BoundCall { callee, lists } in &calls {
+            let lists = lists.as_slice();
             let path = match callee {
                 Value::Lib(p) => p.clone(),
                 Value::Builtin(b) => format!("builtins.{b}"),
@@ -530,9 +583,9 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             for (api, spelt) in conditional {
                 let is_open = api.name == "open";
                 if let ApiCondition::StringCode { param, .. } = &api.when {
-                    self.check_code_strings(call, &spelt, param);
+                    self.check_code_strings(call, lists, &spelt, param);
                 }
-                match self.judge(&api.when, call, &spelt) {
+                match self.judge(&api.when, lists, &spelt) {
                     Verdict::Safe => {}
                     Verdict::Softened(why) => self.report(
                         Diagnostic::new(&rules::DANGEROUS_API, format!("`{path}` {why}: {}", api.reason))
@@ -572,7 +625,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             }
             if path == "builtins.open"
                 && matches!(
-                    self.judge(&ApiCondition::WriteMode, call, &path),
+                    self.judge(&ApiCondition::WriteMode, lists, &path),
                     Verdict::Safe
                 )
             {

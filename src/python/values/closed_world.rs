@@ -527,7 +527,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Whether a class has a base that is not one of model.py's classes (a
     /// library base may call any of its methods by name).
-    pub(super) fn has_library_base(&self, class: ClassId) -> bool {
+    pub fn has_library_base(&self, class: ClassId) -> bool {
         let mut seen = Vec::new();
         let mut stack = vec![class];
         while let Some(k) = stack.pop() {

@@ -303,6 +303,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 normalize(out)
             }
             Value::Seq(..) | Value::Items(_) => normalize(self.iterate(v, depth)),
+            Value::Partial(start, scope) => normalize(self.partial_contents(*start, *scope, depth)),
             _ => Vec::new(),
         }
     }
