@@ -315,6 +315,9 @@ pub struct Interpreter<'m, 'a> {
     /// Each function's decorators of model.py, once (`protocols.rs`): one
     /// answer for the interpreter's life keeps escapes and bindings agreed.
     decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
+    /// The classes whose body binds each name, made on the first attribute
+    /// read from an unknown value (`attribute_of_unknown`).
+    class_body_names: std::cell::OnceCell<HashMap<&'m str, Vec<ClassId>>>,
     /// Call sites that may construct each class (made with `call_targets`).
     class_calls: RefCell<HashMap<ClassId, Vec<usize>>>,
     /// The functions with decorators, in order (every parameter read
@@ -381,6 +384,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             escaped: HashSet::new(),
             lookups: RefCell::new(vec![HashMap::new(); model.scopes.len()]),
             decorator_chains: RefCell::default(),
+            class_body_names: std::cell::OnceCell::new(),
             class_calls: RefCell::default(),
             decorated: (model.functions.iter().enumerate())
                 .filter(|(_, f)| !f.decorators.is_empty())
@@ -805,8 +809,36 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 _ => one(Value::Unknown),
             },
             Value::Items(_) => self.group_attribute(base, attr), // `protocols.rs`
+            Value::Unknown => self.attribute_of_unknown(attr, depth),
             _ => one(Value::Unknown),
         }
+    }
+
+    /// An attribute of a value gasguard cannot follow. That value may be
+    /// one of the file's own objects handed back by a library
+    /// (`nn.Identity()(holder).lib`, an element of a library's result), so
+    /// the attribute may be anything the file stores under that name or a
+    /// class body of the file binds to it.
+    fn attribute_of_unknown(&self, attr: &str, depth: usize) -> Values {
+        let mut out = one(Value::Unknown);
+        for s in self.model.attribute_stores.get(attr).into_iter().flatten() {
+            if self.guards_hold_at(&s.binding.guards, depth) {
+                out.extend(self.binding_values(&s.binding.kind, depth + 1));
+            }
+        }
+        let classes = self.class_body_names.get_or_init(|| {
+            let mut by_name: HashMap<&'m str, Vec<ClassId>> = HashMap::new();
+            for (id, class) in self.model.classes.iter().enumerate() {
+                for name in self.model.scopes[class.scope].bindings.keys() {
+                    by_name.entry(name.as_str()).or_default().push(id);
+                }
+            }
+            by_name
+        });
+        for &class in classes.get(attr).into_iter().flatten() {
+            out.extend(self.bound_values(self.model.classes[class].scope, attr, depth + 1));
+        }
+        normalize(out)
     }
 
     /// An attribute read from an instance of a class of model.py.
