@@ -13,8 +13,8 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::semantic::{
-    BindingKind, ClassId, FuncId, Guard, Lookup, MODULE_SCOPE, NODE_COMPREHENSION, ParamKind,
-    ScopeId, ScopeKind, SemanticModel,
+    Binding, BindingKind, ClassId, FuncId, Guard, Lookup, MODULE_SCOPE, NODE_COMPREHENSION,
+    ParamKind, ScopeId, ScopeKind, SemanticModel,
 };
 use crate::config::ConfigFacts;
 
@@ -315,8 +315,9 @@ pub struct Interpreter<'m, 'a> {
     /// Each function's decorators of model.py, once (`protocols.rs`): one
     /// answer for the interpreter's life keeps escapes and bindings agreed.
     decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
-    /// The classes whose body binds each name, made on the first attribute
-    /// read from an unknown value (`attribute_of_unknown`).
+    /// The classes whose body binds each name other than by a plain `def`,
+    /// made on the first attribute read from an unknown value
+    /// (`attribute_of_unknown`).
     class_body_names: std::cell::OnceCell<HashMap<&'m str, Vec<ClassId>>>,
     /// Call sites that may construct each class (made with `call_targets`).
     class_calls: RefCell<HashMap<ClassId, Vec<usize>>>,
@@ -818,7 +819,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// one of the file's own objects handed back by a library
     /// (`nn.Identity()(holder).lib`, an element of a library's result), so
     /// the attribute may be anything the file stores under that name or a
-    /// class body of the file binds to it.
+    /// class body of the file binds to it (a property: what its getter
+    /// returns). Methods are left out: read from an unknown value they
+    /// escape (`analyze/escapes.rs`), and what they return is judged there.
     fn attribute_of_unknown(&self, attr: &str, depth: usize) -> Values {
         let mut out = one(Value::Unknown);
         for s in self.model.attribute_stores.get(attr).into_iter().flatten() {
@@ -826,17 +829,42 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 out.extend(self.binding_values(&s.binding.kind, depth + 1));
             }
         }
+        // A plain method (no decorator) gives nothing here; a decorated
+        // one may be a property, whose getter's returns are the value.
+        let plain_method = |b: &Binding| match b.kind {
+            BindingKind::Function(f) => self.model.functions[f].decorators.is_empty(),
+            _ => false,
+        };
         let classes = self.class_body_names.get_or_init(|| {
             let mut by_name: HashMap<&'m str, Vec<ClassId>> = HashMap::new();
             for (id, class) in self.model.classes.iter().enumerate() {
-                for name in self.model.scopes[class.scope].bindings.keys() {
-                    by_name.entry(name.as_str()).or_default().push(id);
+                for (name, bindings) in &self.model.scopes[class.scope].bindings {
+                    if !bindings.iter().all(plain_method) {
+                        by_name.entry(name.as_str()).or_default().push(id);
+                    }
                 }
             }
             by_name
         });
         for &class in classes.get(attr).into_iter().flatten() {
-            out.extend(self.bound_values(self.model.classes[class].scope, attr, depth + 1));
+            let scope = self.model.classes[class].scope;
+            let bindings = self.model.scopes[scope].bindings.get(attr);
+            for b in bindings.into_iter().flatten() {
+                if plain_method(b) || !self.guards_hold_at(&b.guards, depth) {
+                    continue;
+                }
+                match b.kind {
+                    BindingKind::Function(f) if self.is_property(f) => {
+                        for (e, s) in &self.model.functions[f].returns {
+                            out.extend(self.eval_in(e, *s, depth + 1));
+                        }
+                    }
+                    // Other decorated methods escape when read from an
+                    // unknown value, like plain ones.
+                    BindingKind::Function(_) => {}
+                    _ => out.extend(self.binding_values(&b.kind, depth + 1)),
+                }
+            }
         }
         normalize(out)
     }

@@ -235,16 +235,34 @@ impl<'a> Analyzer<'_, 'a> {
             .extend(self.methods.named(attr).iter().copied());
     }
 
-    /// For `super()` (the builtin, called without arguments): the class
-    /// of the method it is in, when there is one (`Some(None)` when not).
-    fn super_call(&mut self, expr: &'a Expr) -> Option<Option<ClassId>> {
+    /// For `super()` (the builtin): the class the look-up starts after,
+    /// when there is one (`Some(None)` when not). Called without arguments,
+    /// the class of the method it is in; as `super(C, obj)` with `C` one
+    /// class of the file, `C` (`obj` is an instance of `C` or of a class
+    /// below it, else Python raises: the look-up stays in `C`'s family).
+    pub(super) fn super_call(&mut self, expr: &'a Expr) -> Option<Option<ClassId>> {
         let Expr::Call(c) = expr else { return None };
-        if !(c.arguments.args.is_empty() && c.arguments.keywords.is_empty()) {
+        if !c.arguments.keywords.is_empty() {
             return None;
         }
+        let explicit = match &c.arguments.args[..] {
+            [] => None,
+            [class, obj]
+                if !matches!(class, Expr::Starred(_)) && !matches!(obj, Expr::Starred(_)) =>
+            {
+                Some(class)
+            }
+            _ => return None,
+        };
         let callee = self.eval_counted(&c.func);
         if !(callee.len() == 1 && matches!(&callee[0], Value::Builtin(b) if b == "super")) {
             return None;
+        }
+        if let Some(class) = explicit {
+            return match self.eval_counted(class)[..] {
+                [Value::Class(k)] => Some(Some(k)),
+                _ => None,
+            };
         }
         let mut scope = Some(self.scope);
         while let Some(s) = scope {

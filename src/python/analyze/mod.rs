@@ -923,9 +923,15 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                     && c.arguments.keywords.is_empty()
                     && !c.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
                     && callees.iter().all(|v| matches!(v, Value::Builtin(b) if crate::python::values::CONTAINER_BUILTINS.contains(&b.as_str())));
+                // `super(C, self)` with `C` a class of the file: the class
+                // only starts the look-up, and `self` must be an instance
+                // of it (`escapes.rs` follows what is read through it).
+                let explicit_super =
+                    c.arguments.args.len() == 2 && matches!(self.super_call(expr), Some(Some(_)));
                 let followed = self.interp.follows_arguments(&callees)
                     || self.records_addition(c)
-                    || container_builtin;
+                    || container_builtin
+                    || explicit_super;
                 // The file's exceptions keep their arguments in `.args`,
                 // followed where read (`protocols.rs`); the file's functions
                 // among them may still be called by whoever reads them.
