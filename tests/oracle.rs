@@ -17,13 +17,12 @@ use std::process::Command;
 /// Random pairs in the fixed sample (the matrix comes on top).
 const SAMPLE: &str = "200";
 const SEED: &str = "34";
-/// A floor under today's precision (87.6 % over 10,000 programs; this
-/// fixed sample 93 %, the matrix 95.7 %), so that it cannot silently fall.
-/// The target is 95 %; what is still refused is mostly exception and async
-/// protocols, `functools.partial` and values stored on instances and
-/// properties (P112, fail closed), and string-evaluating and argument-judged
-/// APIs reached through them.
-const MIN_PRECISION: f64 = 80.0;
+/// The target (95 %) as the floor: over 10,000 programs precision
+/// is 98.6 %, this fixed sample and the matrix 100 %. What is still refused
+/// is mostly `metadata-annotation` (weights' metadata evaluated as
+/// annotations fails closed by design), partials of the file's own classes
+/// and functions, and `functools.partialmethod` (P112, fail closed).
+const MIN_PRECISION: f64 = 95.0;
 
 #[test]
 fn static_accept_implies_nothing_forbidden_happens() {
