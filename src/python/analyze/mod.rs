@@ -25,6 +25,7 @@ use crate::python::values::{Interpreter, Value, Values};
 use crate::rules::code as rules;
 
 mod annotations;
+mod arguments;
 mod escapes;
 mod load_model;
 mod names;
@@ -790,8 +791,9 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // `super(C, self)` with `C` a class of the file: the class
                 // only starts the look-up, and `self` must be an instance
                 // of it (`escapes.rs` follows what is read through it).
-                let explicit_super =
-                    c.arguments.args.len() == 2 && matches!(self.super_call(expr), Some(Some(_)));
+                let explicit_super = c.arguments.args.len() == 2
+                    && matches!(&callees[..], [Value::Builtin(b)] if b == "super")
+                    && matches!(self.super_call(expr), Some(Some(_)));
                 let followed = self.interp.follows_arguments(&callees)
                     || self.records_addition(c)
                     || container_builtin

@@ -92,9 +92,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 match b.kind {
                     BindingKind::Function(f) if self.is_property(f) => {
-                        for (e, s) in &self.model.functions[f].returns {
-                            out.extend(self.eval_in(e, *s, depth + 1));
-                        }
+                        out.extend(self.results_of(&[f], depth))
                     }
                     // Other decorated methods escape when read from an
                     // unknown value, like plain ones.
@@ -135,12 +133,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             match v {
                 // A property: reading it calls it.
                 Value::Function(f) if self.is_property(f) => {
-                    for (e, s) in &self.model.functions[f].returns {
-                        out.extend(self.eval_in(e, *s, depth + 1));
-                    }
-                    if self.model.functions[f].returns.is_empty() {
-                        out.push(Value::None);
-                    }
+                    out.extend(self.results_of(&[f], depth))
                 }
                 other => out.push(other),
             }

@@ -78,12 +78,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         out.push(self.generator(f, depth)); // `protocols.rs`
                         continue;
                     }
-                    if func.returns.is_empty() {
-                        out.push(Value::None);
-                    }
-                    for (e, s) in &func.returns {
-                        out.extend(self.eval_in(e, *s, depth + 1));
-                    }
+                    out.extend(self.results_of(&[f], depth));
                 }
                 Value::Class(k) => out.push(Value::Instance(k)),
                 Value::Lib(p) if p == PARTIAL_PATH => out.push(self.make_partial(c, scope)),

@@ -200,7 +200,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// What calls of these plain functions may return.
-    fn results_of(&self, funcs: &[FuncId], depth: usize) -> Values {
+    pub(super) fn results_of(&self, funcs: &[FuncId], depth: usize) -> Values {
         let mut out = Vec::new();
         for &g in funcs {
             let g = &self.model.functions[g];
