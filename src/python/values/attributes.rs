@@ -30,12 +30,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             // receivers other than `self` under that name.
             Value::Function(_) => {
                 let mut out = Vec::new();
-                for &i in self.stores.get(&(None, attr)).into_iter().flatten() {
-                    let s = &self.model.attribute_stores[attr][i];
-                    if self.guards_hold_at(&s.binding.guards, depth) {
-                        out.extend(self.binding_values(&s.binding.kind, depth + 1));
-                    }
-                }
+                self.stored_under(None, attr, depth, &mut out);
                 if out.is_empty() {
                     out.push(Value::Unknown);
                 }
@@ -104,6 +99,17 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         normalize(out)
     }
 
+    /// What the file may have stored as `attr` on receivers of one kind
+    /// (`self` in a method of that class; `None`: any other receiver).
+    fn stored_under(&self, key: Option<ClassId>, attr: &str, depth: usize, out: &mut Values) {
+        for &i in self.stores.get(&(key, attr)).into_iter().flatten() {
+            let s = &self.model.attribute_stores[attr][i];
+            if self.guards_hold_at(&s.binding.guards, depth) {
+                out.extend(self.binding_values(&s.binding.kind, depth + 1));
+            }
+        }
+    }
+
     /// An attribute read from an instance of a class of model.py.
     pub(super) fn instance_attribute(&self, c: ClassId, attr: &str, depth: usize) -> Values {
         let mut stored = Vec::new();
@@ -112,15 +118,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let family = self.class_family(c);
         let keys = family.iter().map(|k| Some(*k)).chain([None]);
         for key in keys {
-            let Some(indices) = self.stores.get(&(key, attr)) else {
-                continue;
-            };
-            for &i in indices {
-                let s = &self.model.attribute_stores[attr][i];
-                if self.guards_hold_at(&s.binding.guards, depth) {
-                    stored.extend(self.binding_values(&s.binding.kind, depth + 1));
-                }
-            }
+            self.stored_under(key, attr, depth, &mut stored);
         }
         let mut out = Vec::new();
         // An exception's `.args` (`protocols.rs`).
