@@ -318,3 +318,117 @@ impl<'a> Analyzer<'_, 'a> {
             .collect()
     }
 }
+
+/// Escapes the first round would find that a larger escape set cannot
+/// undo, to start the fixed point from (`analyze`): the file's functions
+/// and classes handed, by name or as a lambda, straight to a library
+/// callable (`field(default_factory=lambda: ...)`, `partial(Block, dim)`,
+/// `self.apply(self._init_weights)`), whose escape does not depend on
+/// which other functions escape. Without them, a file with such a call
+/// runs every check twice. A prediction only saves time: the last round
+/// must record each one again, or the fixed point starts over from none.
+pub(super) fn predicted_escapes<'a>(
+    model: &SemanticModel<'a>,
+    interp: &Interpreter<'_, 'a>,
+    methods: &MethodIndex<'_>,
+) -> HashSet<FuncId> {
+    let file_names: HashSet<&str> = (model.functions.iter().map(|f| f.name.as_str()))
+        .chain(model.classes.iter().map(|c| c.name.as_str()))
+        .collect();
+    // Calls on a container gasguard tracks are followed into it.
+    let mutated: HashSet<*const Expr> = model
+        .mutated
+        .iter()
+        .map(|m| m.receiver as *const Expr)
+        .collect();
+    // What may be one of the file's functions or classes, by its shape.
+    let handed = |e: &Expr| match e {
+        Expr::Lambda(_) => true,
+        Expr::Name(n) => file_names.contains(n.id.as_str()),
+        Expr::Attribute(a) => {
+            !methods.named(a.attr.as_str()).is_empty() || file_names.contains(a.attr.as_str())
+        }
+        _ => false,
+    };
+    let mut out = HashSet::new();
+    let mut escape = |values: Values| {
+        for v in values {
+            match v {
+                Value::Function(f) => {
+                    out.insert(f);
+                }
+                Value::Class(k) => {
+                    for family in interp.class_family(k) {
+                        out.extend(methods.of_class(family).iter().copied());
+                    }
+                }
+                _ => {}
+            }
+        }
+    };
+    // A class body's attributes other than its methods escape with the
+    // class (`record_protocol_flows`): `config_class = DetectorConfig`.
+    for class in &model.classes {
+        for bindings in model.scopes[class.scope].bindings.values() {
+            for b in bindings {
+                if let BindingKind::Value { value, scope } = &b.kind
+                    && handed(value)
+                {
+                    interp.begin();
+                    escape(interp.eval(value, *scope));
+                }
+            }
+        }
+    }
+    for site in &model.calls {
+        let c = site.call;
+        let args = (c.arguments.args.iter())
+            .filter(|a| !matches!(a, Expr::Starred(_)))
+            .chain(c.arguments.keywords.iter().map(|k| &k.value))
+            .filter(|a| handed(a));
+        let mut args = args.peekable();
+        if args.peek().is_none() {
+            continue;
+        }
+        if let Expr::Attribute(f) = c.func.as_ref()
+            && mutated.contains(&(&*f.value as *const Expr))
+        {
+            continue;
+        }
+        interp.begin();
+        let callees = interp.eval(&c.func, site.scope);
+        // `sorted(xs, key=f)`: a container builtin followed only when
+        // called with plain positional arguments.
+        let plain = c.arguments.keywords.is_empty()
+            && !c
+                .arguments
+                .args
+                .iter()
+                .any(|a| matches!(a, Expr::Starred(_)));
+        if callees.is_empty() || !callees.iter().all(|v| library_callable(v, plain)) {
+            continue;
+        }
+        for arg in args {
+            interp.begin();
+            escape(interp.eval(arg, site.scope));
+        }
+    }
+    out
+}
+
+/// A callee whose arguments the walk always takes as passed on: a library
+/// object, or a builtin other than those that only look at their
+/// arguments and those followed into their results (container builtins,
+/// when called with `plain` positional arguments).
+fn library_callable(v: &Value, plain: bool) -> bool {
+    match v {
+        Value::Lib(_) => true,
+        Value::Builtin(b) => {
+            let b = b.as_str();
+            !INTROSPECTION_BUILTINS.contains(&b)
+                && !(plain && crate::python::values::CONTAINER_BUILTINS.contains(&b))
+                && b != "super"
+        }
+        _ => false,
+    }
+}

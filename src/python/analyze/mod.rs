@@ -32,6 +32,7 @@ mod names;
 mod partial;
 mod passed_on;
 mod paths;
+mod rounds;
 mod sinks;
 mod stores;
 mod uses;
@@ -39,6 +40,7 @@ mod wrappers;
 
 use names::{INTROSPECTION_BUILTINS, MODULE_LIKE_ATTRIBUTES};
 use paths::is_module_path;
+pub use rounds::analyze;
 
 /// What model.py imports and calls, as written (before resolution):
 /// recorded where the checks run, so the differential test's comparison
@@ -935,75 +937,4 @@ fn pairwise_shapes(target: &Expr, value: &Expr) -> bool {
 /// A tuple or list literal's elements.
 fn elements(e: &Expr) -> &[Expr] {
     crate::python::semantic::sequence_elements(e).unwrap_or(&[])
-}
-
-/// Runs every AST check.
-pub fn analyze(
-    file: &str,
-    source: &str,
-    module: &ast::ModModule,
-    policy: &Policy,
-    facts: &ConfigFacts,
-) -> (Vec<Diagnostic>, CodeInventory) {
-    let model = SemanticModel::build(module);
-    // First pass: what runs, with every call site counted; then the values
-    // the analysis uses count only call sites in code that runs.
-    let live = Interpreter::new(&model, facts, None).reachable_scopes();
-    // Escapes by where values flow, to a fixed point: each round takes the
-    // escapes the last one found; they only grow (`escapes.rs`).
-    let mut escaping: HashSet<crate::python::semantic::FuncId> = HashSet::new();
-    let methods = escapes::MethodIndex::new(&model);
-    let mut path_memo = paths::PathMemo::default();
-    let mut round = 0;
-    loop {
-        round += 1;
-        let interp = Interpreter::with_escapes(&model, facts, Some(live.clone()), Some(&escaping));
-        let mut a = Analyzer {
-            file,
-            source,
-            policy,
-            model: &model,
-            interp,
-            live: live.clone(),
-            scope: MODULE_SCOPE,
-            dead: 0,
-            eval_steps: 0,
-            per_rule: HashMap::new(),
-            diags: Vec::new(),
-            inventory: CodeInventory::default(),
-            reported: HashSet::new(),
-            path_memo: std::mem::take(&mut path_memo),
-            escaping: HashSet::new(),
-            methods: &methods,
-            foreign_wrappers: None,
-            line_starts: std::cell::OnceCell::new(),
-            reachable_instances: HashSet::new(),
-            pending_stores: Vec::new(),
-        };
-        for stmt in &module.body {
-            a.visit_stmt(stmt);
-        }
-        a.scope = MODULE_SCOPE;
-        a.check_load_model(module, facts);
-        a.check_module_statements(module);
-        a.record_protocol_flows();
-        a.judge_pending_stores();
-        let grown = a.new_escapes();
-        if grown.is_empty() {
-            return (a.diags, a.inventory);
-        }
-        if round >= escapes::MAX_ESCAPE_ROUNDS {
-            a.report(
-                Diagnostic::new(
-                    &rules::UNRESOLVABLE_NAME,
-                    "model.py passes its own functions around through more steps than gasguard follows",
-                )
-                .help("call your functions directly instead of passing them through several others"),
-                0..0,
-            );
-            return (a.diags, a.inventory);
-        }
-        escaping.extend(grown);
-        path_memo = a.path_memo;
-    }
 }
