@@ -101,12 +101,15 @@ pub fn decode(
         );
         ok = false;
     }
-    if let Some(i) = text
-        .as_bytes()
-        .windows(2)
-        .position(|w| w[0] == b'\r' && w[1] != b'\n')
-        .or_else(|| text.ends_with('\r').then(|| text.len() - 1))
-    {
+    // Pair by pair only in a file with a carriage return to find.
+    let lone_cr = if text.contains('\r') {
+        (text.as_bytes().windows(2))
+            .position(|w| w[0] == b'\r' && w[1] != b'\n')
+            .or_else(|| text.ends_with('\r').then(|| text.len() - 1))
+    } else {
+        None
+    };
+    if let Some(i) = lone_cr {
         push(
             Diagnostic::new(&rules::SOURCE_ENCODING, "a lone carriage return (\\r) ends a line: some tools show one line where Python sees two")
                 .at(bom + i..bom + i + 1)
@@ -114,7 +117,11 @@ pub fn decode(
         );
         ok = false;
     }
-    if let Some((i, c)) = text.char_indices().find(|(_, c)| BIDI.contains(c)) {
+    // The controls are all outside ASCII.
+    let bidi = (!text.is_ascii())
+        .then(|| text.char_indices().find(|(_, c)| BIDI.contains(c)))
+        .flatten();
+    if let Some((i, c)) = bidi {
         push(
             Diagnostic::new(
                 &rules::BIDI_CONTROL,
