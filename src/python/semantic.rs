@@ -492,9 +492,18 @@ pub fn sequence_elements(e: &Expr) -> Option<&[Expr]> {
 }
 
 pub fn is_builtin(name: &str) -> bool {
+    builtin_name(name).is_some()
+}
+
+/// The builtins table's own copy of `name`, if it is a builtin (values
+/// hold it without allocating).
+pub fn builtin_name(name: &str) -> Option<&'static str> {
     // Every name load asks this: a binary search, the list being sorted
     // (`builtin_names_sorted` below).
-    BUILTIN_NAMES.binary_search(&name).is_ok() || name == "__builtins__"
+    match BUILTIN_NAMES.binary_search(&name) {
+        Ok(i) => Some(BUILTIN_NAMES[i]),
+        Err(_) => (name == "__builtins__").then_some("__builtins__"),
+    }
 }
 
 pub type ScopeList = smallvec::SmallVec<[ScopeId; 2]>;

@@ -7,6 +7,7 @@
 //! is `Unknown`; the rules decide what an unknown means at each sink.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use ruff_python_ast::{self as ast, Expr};
@@ -37,15 +38,16 @@ pub use partial::{ArgList, BoundCall, PARTIAL_ATTRIBUTES, PARTIAL_PATH};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
     /// A module, or an object inside one, by dotted path (`torch.hub.load`).
-    Lib(String),
-    /// A builtin, by name.
-    Builtin(String),
+    /// Shared text: values are cloned on every remembered read.
+    Lib(Rc<str>),
+    /// A builtin, by its name in the builtins table.
+    Builtin(&'static str),
     Function(FuncId),
     Class(ClassId),
     Instance(ClassId),
     /// A string: its whole text when `exact`, else a known prefix.
     Str {
-        text: String,
+        text: Rc<str>,
         exact: bool,
     },
     /// A string naming a file inside the submission (the weights path
@@ -492,7 +494,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             Expr::Call(c) => self.call(c, scope, depth),
             Expr::StringLiteral(s) => one(Value::Str {
-                text: s.value.to_str().to_string(),
+                text: s.value.to_str().into(),
                 exact: true,
             }),
             Expr::BytesLiteral(_) => one(Value::Bytes),
@@ -636,7 +638,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
         }
         if lookup.builtin {
-            out.push(Value::Builtin(name.to_string()));
+            // `lookup.builtin` holds only for names of the builtins table.
+            out.push(match super::semantic::builtin_name(name) {
+                Some(b) => Value::Builtin(b),
+                None => Value::Unknown,
+            });
         }
         if out.is_empty() {
             out.push(Value::Unknown); // bound nowhere: P111 says so
@@ -754,7 +760,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     fn binding_values(&self, kind: &BindingKind<'a>, depth: usize) -> Values {
         match kind {
             BindingKind::Value { value, scope } => self.eval_in(value, *scope, depth + 1),
-            BindingKind::Import(p) | BindingKind::ImportFrom(p) => one(Value::Lib(p.clone())),
+            BindingKind::Import(p) | BindingKind::ImportFrom(p) => one(Value::Lib(p.as_str().into())),
             BindingKind::Param { func, index } => self.param(*func, *index, depth + 1),
             BindingKind::Function(f) => self.decorated(*f, depth),
             BindingKind::Class(c) => one(Value::Class(*c)),
@@ -799,12 +805,20 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                                 exact: true,
                             },
                         ] if plain => text.push_str(t),
-                        _ => return Value::Str { text, exact: false },
+                        _ => {
+                            return Value::Str {
+                                text: text.into(),
+                                exact: false,
+                            };
+                        }
                     }
                 }
             }
         }
-        Value::Str { text, exact: true }
+        Value::Str {
+            text: text.into(),
+            exact: true,
+        }
     }
 
     fn binop(&self, b: &'a ast::ExprBinOp, scope: ScopeId, depth: usize) -> Values {
@@ -822,7 +836,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         },
                         Value::Str { text: c, exact },
                     ) => Value::Str {
-                        text: format!("{a}{c}"),
+                        text: format!("{a}{c}").into(),
                         exact: *exact,
                     },
                     (ast::Operator::Add, Value::Str { text, .. }, _) => Value::Str {
@@ -844,7 +858,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     (ast::Operator::Div, Value::LocalPath, _) => Value::Path,
                     (ast::Operator::Div, Value::Path, _) => Value::Path,
                     (ast::Operator::Mod, Value::Str { text, .. }, _) => Value::Str {
-                        text: text.split('%').next().unwrap_or("").to_string(),
+                        text: text.split('%').next().unwrap_or("").into(),
                         exact: false,
                     },
                     _ => Value::Unknown,
@@ -946,7 +960,7 @@ fn from_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => n.as_i64().map_or(Value::Float, Value::Int),
         serde_json::Value::String(s) => Value::Str {
-            text: s.clone(),
+            text: s.as_str().into(),
             exact: true,
         },
         _ => Value::Unknown,

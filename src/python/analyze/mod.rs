@@ -131,7 +131,7 @@ fn paths(values: &Values) -> Vec<String> {
     values
         .iter()
         .filter_map(|v| match v {
-            Value::Lib(p) => Some(p.clone()),
+            Value::Lib(p) => Some(p.to_string()),
             Value::Builtin(b) => Some(format!("builtins.{b}")),
             _ => None,
         })
@@ -276,7 +276,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         let values: Values = receiver
             .iter()
             .filter_map(|v| match v {
-                Value::Lib(p) => Some(Value::Lib(format!("{p}.{}", a.attr.as_str()))),
+                Value::Lib(p) => Some(Value::Lib(format!("{p}.{}", a.attr.as_str()).into())),
                 _ => None,
             })
             .collect();
@@ -781,18 +781,18 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // their parameters; introspection builtins only look.
                 let introspection = callees
                     .iter()
-                    .any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(&b.as_str())));
+                    .any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(b)));
                 // `list(x)`, `next(it)`, `enumerate(x)`: followed into
                 // their results (a `key=` function would take the elements).
                 let container_builtin = !callees.is_empty()
                     && c.arguments.keywords.is_empty()
                     && !c.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
-                    && callees.iter().all(|v| matches!(v, Value::Builtin(b) if crate::python::values::CONTAINER_BUILTINS.contains(&b.as_str())));
+                    && callees.iter().all(|v| matches!(v, Value::Builtin(b) if crate::python::values::CONTAINER_BUILTINS.contains(b)));
                 // `super(C, self)` with `C` a class of the file: the class
                 // only starts the look-up, and `self` must be an instance
                 // of it (`escapes.rs` follows what is read through it).
                 let explicit_super = c.arguments.args.len() == 2
-                    && matches!(&callees[..], [Value::Builtin(b)] if b == "super")
+                    && matches!(&callees[..], [Value::Builtin(b)] if *b == "super")
                     && matches!(self.super_call(expr), Some(Some(_)));
                 let followed = self.interp.follows_arguments(&callees)
                     || self.records_addition(c)
@@ -833,7 +833,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 if c.arguments.args.len() == 3
                     && callees
                         .iter()
-                        .any(|v| matches!(v, Value::Builtin(b) if b == "type"))
+                        .any(|v| matches!(v, Value::Builtin(b) if *b == "type"))
                 {
                     self.report(
                         Diagnostic::new(&rules::DUNDER_ACCESS, "`type(name, bases, namespace)` builds a class from a dict, whose keys can set any dunder (`__annotations__`, `__init_subclass__` hooks)")

@@ -430,7 +430,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         for BoundCall { callee, lists } in &calls {
             let lists = lists.as_slice();
             let path = match callee {
-                Value::Lib(p) => p.clone(),
+                Value::Lib(p) => p.to_string(),
                 Value::Builtin(b) => format!("builtins.{b}"),
                 _ => continue,
             };

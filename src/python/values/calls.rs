@@ -40,7 +40,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         Value::LocalPath | Value::Path => Value::Path,
                         Value::LocalStr if inside() => Value::LocalStr,
                         _ => Value::Str {
-                            text: String::new(),
+                            text: "".into(),
                             exact: false,
                         },
                     })
@@ -81,8 +81,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     out.extend(self.results_of(&[f], depth));
                 }
                 Value::Class(k) => out.push(Value::Instance(k)),
-                Value::Lib(p) if p == PARTIAL_PATH => out.push(self.make_partial(c, scope)),
-                Value::Lib(p) if PATH_TYPES.contains(&p.as_str()) => {
+                Value::Lib(p) if &*p == PARTIAL_PATH => out.push(self.make_partial(c, scope)),
+                Value::Lib(p) if PATH_TYPES.contains(&&*p) => {
                     let local = self.first_arg_local(c, scope, depth);
                     out.push(if local { Value::LocalPath } else { Value::Path });
                 }
@@ -100,7 +100,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         });
                     }
                 }
-                Value::Builtin(b) if CONTAINER_BUILTINS.contains(&b.as_str()) => {
+                Value::Builtin(b) if CONTAINER_BUILTINS.contains(&b) => {
                     out.extend(self.container_builtin(&b, c, scope, depth))
                 }
                 Value::Builtin(b) if b == "str" => {
@@ -109,7 +109,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         Value::LocalStr
                     } else {
                         Value::Str {
-                            text: String::new(),
+                            text: "".into(),
                             exact: false,
                         }
                     });

@@ -293,7 +293,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 other => *other,
             };
             self.eval_in(d, f.parent, 0).iter().any(|v| match v {
-                Value::Lib(p) => p == path,
+                Value::Lib(p) => &**p == path,
                 Value::Builtin(b) => format!("builtins.{b}") == path,
                 _ => false,
             })
@@ -516,7 +516,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 other => *other,
             };
             !self.eval_in(d, f.parent, 0).iter().all(|v| match v {
-                Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&p.as_str()),
+                Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&&**p),
                 Value::Builtin(b) => {
                     TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str())
                 }

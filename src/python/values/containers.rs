@@ -155,7 +155,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let m = &self.model.mutated[index];
         match m.added {
             Added::Value { key: Some(k), .. } => one(Value::Str {
-                text: k.to_string(),
+                text: k.into(),
                 exact: true,
             }),
             Added::Elements(e) => self
@@ -213,7 +213,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         for k in &c.arguments.keywords {
                             match &k.arg {
                                 Some(a) => out.push(Value::Str {
-                                    text: a.to_string(),
+                                    text: a.as_str().into(),
                                     exact: true,
                                 }),
                                 None => out.push(Value::Unknown),
@@ -234,7 +234,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 .config_kwargs()
                 .keys()
                 .map(|k| Value::Str {
-                    text: k.clone(),
+                    text: k.as_str().into(),
                     exact: true,
                 })
                 .collect(),

@@ -137,7 +137,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     match &k.arg {
                         Some(name) => {
                             held.push(Value::Str {
-                                text: name.to_string(),
+                                text: name.as_str().into(),
                                 exact: true,
                             });
                             held.extend(values);
