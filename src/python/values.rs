@@ -136,10 +136,12 @@ impl Value {
     }
 }
 
-pub type Values = Vec<Value>;
+/// What an expression may be: most often one value, kept inline (no heap
+/// allocation for it, nor for a clone of a remembered one).
+pub type Values = smallvec::SmallVec<[Value; 1]>;
 
 fn one(v: Value) -> Values {
-    vec![v]
+    smallvec::smallvec![v]
 }
 
 fn normalize(mut v: Values) -> Values {
@@ -628,7 +630,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// The values `name` may have when loaded in `scope`.
     pub fn name(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
         let lookup = self.lookup(scope, name);
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for s in lookup.scopes {
             let values = self.bound_values(s, name, depth);
             if out.is_empty() {
@@ -666,7 +668,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let model = self.model;
         // A name the scope does not bind has no values there.
         let Some((name, _)) = model.scopes[scope].bindings.get_key_value(name) else {
-            return Vec::new();
+            return Values::new();
         };
         let key = (scope, name.as_str());
         if let Some(v) = self.names.borrow().get(&key) {
@@ -688,14 +690,14 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 self.provisional.set(self.provisional.get().min(i));
                 return active[i].1.clone();
             }
-            active.push((key, Vec::new(), false));
+            active.push((key, Values::new(), false));
             active.len() - 1
         };
         let cycle_before = self.cycle.replace(false);
         let provisional_before = self.provisional.replace(usize::MAX);
         let truncated_before = self.truncated.get();
         let mut settled = false;
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for _ in 0..FIXPOINT_ROUNDS {
             out = normalize(self.bindings_values(scope, name, depth));
             let mut active = self.active.borrow_mut();
@@ -738,7 +740,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The values every live binding of `name` in `scope` may give.
     fn bindings_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
-        let mut out = Vec::new();
+        let mut out = Values::new();
         let mut augmented = false;
         if let Some(bindings) = self.model.scopes[scope].bindings.get(name) {
             for b in bindings {
@@ -766,7 +768,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             BindingKind::Class(c) => one(Value::Class(*c)),
             BindingKind::SubmissionFile => one(Value::LocalStr),
             BindingKind::Select { value, scope, path } => self.select(value, *scope, path, depth),
-            BindingKind::Augmented => Vec::new(),
+            BindingKind::Augmented => Values::new(),
             BindingKind::Caught {
                 type_,
                 scope,
@@ -824,7 +826,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     fn binop(&self, b: &'a ast::ExprBinOp, scope: ScopeId, depth: usize) -> Values {
         let left = self.eval_in(&b.left, scope, depth + 1);
         let right = self.eval_in(&b.right, scope, depth + 1);
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for l in &left {
             for r in &right {
                 out.push(match (b.op, l, r) {
@@ -883,7 +885,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             _ => None,
         };
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for v in self.eval_in(&s.value, scope, depth + 1) {
             let container = matches!(
                 v,
@@ -926,7 +928,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Value::Dict(u32::MAX, _) => Entry::Absent,
             Value::Dict(start, scope) => self.dict_entry(*start, *scope, key),
             // An untracked container: any of what it holds.
-            Value::Items(items) => Entry::Maybe(items.to_vec()),
+            Value::Items(items) => Entry::Maybe((**items).clone()),
             _ => Entry::Unknown,
         }
     }

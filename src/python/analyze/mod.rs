@@ -231,7 +231,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     /// all be enumerated.
     fn resolve(&mut self, expr: &'a Expr, at: Range<usize>) -> Values {
         if self.eval_steps > FILE_EVAL_BUDGET {
-            return vec![Value::Unknown]; // reported once, below; the file is rejected
+            return smallvec::smallvec![Value::Unknown]; // reported once, below; the file is rejected
         }
         let values = self.eval_counted(expr);
         let name = || dotted(expr).unwrap_or_else(|| "this expression".into());
@@ -605,8 +605,8 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         // Read as an attribute of the file's objects, like
                         // a stored attribute (`store_follows`).
                         let receivers = match self.model.functions[f].class {
-                            Some(k) => vec![Value::Instance(k)],
-                            None => vec![Value::Unknown],
+                            Some(k) => smallvec::smallvec![Value::Instance(k)],
+                            None => smallvec::smallvec![Value::Unknown],
                         };
                         self.check_stored_value(v, receivers);
                     } else if !followed {

@@ -127,11 +127,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let m = &self.model.mutated[index];
         match m.added {
             Added::Value { value, key: k } => match (key, k) {
-                (Some(want), Some(have)) if want != have => Vec::new(),
+                (Some(want), Some(have)) if want != have => Values::new(),
                 _ => self.eval_in(value, m.scope, depth + 1),
             },
             Added::Elements(e) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 for v in self.eval_in(e, m.scope, depth + 1) {
                     match (key, &v) {
                         (Some(k), Value::Dict(..) | Value::ConfigKwargs) => {
@@ -145,7 +145,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 out
             }
-            Added::Nothing => Vec::new(),
+            Added::Nothing => Values::new(),
             Added::Unknown => one(Value::Unknown),
         }
     }
@@ -163,7 +163,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 .iter()
                 .flat_map(|v| self.iterate(v, depth + 1))
                 .collect(),
-            Added::Nothing => Vec::new(),
+            Added::Nothing => Values::new(),
             Added::Value { key: None, .. } | Added::Unknown => one(Value::Unknown),
         }
     }
@@ -175,7 +175,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         match v {
             Value::Seq(start, scope) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 let elts = self.seqs.borrow().get(start).copied().unwrap_or(&[]);
                 for e in elts {
                     match e {
@@ -192,9 +192,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 out
             }
-            Value::Dict(u32::MAX, _) => Vec::new(),
+            Value::Dict(u32::MAX, _) => Values::new(),
             Value::Dict(start, scope) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 let source = self.dicts.borrow().get(start).copied();
                 match source {
                     Some(DictSource::Literal(d)) => {
@@ -238,7 +238,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     exact: true,
                 })
                 .collect(),
-            Value::Items(items) => items.to_vec(),
+            Value::Items(items) => (**items).clone(),
             _ => one(Value::Unknown),
         }
     }
@@ -249,9 +249,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             return one(Value::Unknown);
         }
         match v {
-            Value::Dict(u32::MAX, _) => Vec::new(),
+            Value::Dict(u32::MAX, _) => Values::new(),
             Value::Dict(start, scope) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 let source = self.dicts.borrow().get(start).copied();
                 match source {
                     Some(DictSource::Literal(d)) => {
@@ -304,7 +304,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             Value::Seq(..) | Value::Items(_) => normalize(self.iterate(v, depth)),
             Value::Partial(start, scope) => normalize(self.partial_contents(*start, *scope, depth)),
-            _ => Vec::new(),
+            _ => Values::new(),
         }
     }
 
@@ -368,7 +368,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     ) -> Values {
         let mut current = self.eval_in(value, scope, depth + 1);
         for step in path {
-            let mut next = Vec::new();
+            let mut next = Values::new();
             for v in &current {
                 match step {
                     Step::Iterate => next.extend(self.iterate(v, depth + 1)),
@@ -428,7 +428,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         match self.entry(v, key) {
             Entry::Found(vals) | Entry::Maybe(vals) => vals,
-            Entry::Absent => Vec::new(),
+            Entry::Absent => Values::new(),
             Entry::Unknown => one(Value::Unknown),
         }
     }
@@ -436,7 +436,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Key `key` of a dict literal or `dict(...)` call built in model.py,
     /// with what is stored into it anywhere.
     pub(super) fn dict_entry(&self, start: u32, scope: ScopeId, key: &str) -> Entry {
-        let mut out = Vec::new();
+        let mut out = Values::new();
         // The key is surely there / may be there.
         let (mut surely, mut maybe) = (false, false);
         let spread = |out: &mut Values, x: &Value, maybe: &mut bool, surely: &mut bool| match self

@@ -115,7 +115,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         match attr {
             "func" => self.eval_in(callee, scope, depth + 1),
             "args" => {
-                let mut held = Vec::new();
+                let mut held = Values::new();
                 for a in bound.args {
                     match a {
                         Expr::Starred(s) => {
@@ -131,7 +131,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             // A dict of the bound keywords: any of their names and values
             // under any key.
             "keywords" => {
-                let mut held = Vec::new();
+                let mut held = Values::new();
                 for k in bound.keywords {
                     let values = self.eval_in(&k.value, scope, depth + 1);
                     match &k.arg {
