@@ -15,7 +15,7 @@ use ruff_text_size::Ranged;
 
 use super::semantic::{
     Binding, BindingKind, ClassId, FuncId, Guard, Lookup, MODULE_SCOPE, NODE_COMPREHENSION,
-    ParamKind, ScopeId, ScopeKind, SemanticModel,
+    ParamKind, ScopeId, ScopeKind, ScopeList, SemanticModel,
 };
 use crate::config::ConfigFacts;
 
@@ -142,6 +142,15 @@ pub type Values = smallvec::SmallVec<[Value; 1]>;
 
 fn one(v: Value) -> Values {
     smallvec::smallvec![v]
+}
+
+/// A copy of remembered values (every memo hit makes one): one value
+/// without SmallVec's general clone, which goes through `extend`.
+fn copied(v: &Values) -> Values {
+    match v.as_slice() {
+        [only] => one(only.clone()),
+        _ => v.clone(),
+    }
 }
 
 fn normalize(mut v: Values) -> Values {
@@ -653,9 +662,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     /// `SemanticModel::lookup`, remembered.
-    fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
+    pub fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
         if let Some(l) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
-            return l.clone();
+            // Not `clone`: SmallVec's goes through `extend`, this is a copy.
+            return Lookup {
+                scopes: ScopeList::from_slice(&l.scopes),
+                builtin: l.builtin,
+            };
         }
         let l = self.model.lookup(scope, name);
         if let Some(m) = self.lookups.borrow_mut().get_mut(scope) {
@@ -673,7 +686,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let key = (scope, name.as_str());
         if let Some(v) = self.names.borrow().get(&key) {
             self.steps.set(self.steps.get() + v.len());
-            return v.clone();
+            return copied(v);
         }
         if self.too_many.borrow().contains(&key) {
             self.truncated.set(true);
@@ -688,7 +701,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             if let Some(i) = active.iter().position(|(k, _, _)| *k == key) {
                 active[i].2 = true;
                 self.provisional.set(self.provisional.get().min(i));
-                return active[i].1.clone();
+                return copied(&active[i].1);
             }
             active.push((key, Values::new(), false));
             active.len() - 1
@@ -762,7 +775,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     fn binding_values(&self, kind: &BindingKind<'a>, depth: usize) -> Values {
         match kind {
             BindingKind::Value { value, scope } => self.eval_in(value, *scope, depth + 1),
-            BindingKind::Import(p) | BindingKind::ImportFrom(p) => one(Value::Lib(p.as_str().into())),
+            BindingKind::Import(p) | BindingKind::ImportFrom(p) => {
+                one(Value::Lib(p.as_str().into()))
+            }
             BindingKind::Param { func, index } => self.param(*func, *index, depth + 1),
             BindingKind::Function(f) => self.decorated(*f, depth),
             BindingKind::Class(c) => one(Value::Class(*c)),

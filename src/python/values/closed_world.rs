@@ -11,7 +11,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn param(&self, func: FuncId, index: usize, depth: usize) -> Values {
         let key = (func, index);
         if let Some(v) = self.params.borrow().get(&key) {
-            return v.clone();
+            return copied(v);
         }
         if !self.active_params.borrow_mut().insert(key) {
             self.cycle.set(true);

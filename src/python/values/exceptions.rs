@@ -104,7 +104,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub(super) fn group_attribute(&self, group: &Value, attr: &str) -> Values {
         match attr {
             "exceptions" => one(group.clone()),
-            "args" => one(Value::Items(Box::new(smallvec::smallvec![Value::Unknown, group.clone()]))),
+            "args" => one(Value::Items(Box::new(smallvec::smallvec![
+                Value::Unknown,
+                group.clone()
+            ]))),
             _ => one(Value::Unknown),
         }
     }

@@ -17,7 +17,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         };
         if let Some(v) = self.attributes.borrow().get(&key) {
             self.steps.set(self.steps.get() + v.len());
-            return v.clone();
+            return copied(v);
         }
         let cycle_before = self.cycle.replace(false);
         let provisional_before = self.provisional.replace(usize::MAX);
