@@ -273,6 +273,17 @@ pub enum Argument<'a> {
     Missing,
 }
 
+/// What a name read in a scope looks up, remembered (`Interpreter::name`).
+#[derive(Clone)]
+struct NameMemo {
+    lookup: Lookup,
+    /// The values `name` gave when every binding scope's values came from
+    /// `names` (or the scope binds nothing there), with the steps those
+    /// remembered reads count: a read then gives the same values and steps
+    /// without looking up each scope again. Forgotten with `names`.
+    values: Option<(Values, usize)>,
+}
+
 /// A name under evaluation: its key, provisional values, and whether a
 /// reference back to it read them (`bound_values`).
 type ActiveName<'m> = ((ScopeId, &'m str), Values, bool);
@@ -325,8 +336,9 @@ pub struct Interpreter<'m, 'a> {
     computing_targets: Cell<bool>,
     escaped: HashSet<FuncId>,
     /// Remembered name look-ups, by scope (`SemanticModel::lookup` is a
-    /// pure function of the two, and every name read asks it).
-    lookups: RefCell<Vec<HashMap<Box<str>, Lookup>>>,
+    /// pure function of the two, and every name read asks it), with the
+    /// name's values when they were made of remembered values only.
+    lookups: RefCell<Vec<HashMap<Box<str>, NameMemo>>>,
     /// Each function's decorators of model.py, once (`protocols.rs`): one
     /// answer for the interpreter's life keeps escapes and bindings agreed.
     decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
@@ -638,10 +650,22 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The values `name` may have when loaded in `scope`.
     pub fn name(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
+        let remembered = self.lookups.borrow().get(scope).and_then(|m| {
+            let (values, steps) = m.get(name)?.values.as_ref()?;
+            Some((copied(values), *steps))
+        });
+        if let Some((values, steps)) = remembered {
+            self.steps.set(self.steps.get() + steps);
+            return values;
+        }
         let lookup = self.lookup(scope, name);
         let mut out = Values::new();
+        let mut all_remembered = true;
+        let mut steps = 0;
         for s in lookup.scopes {
-            let values = self.bound_values(s, name, depth);
+            let (values, remembered) = self.bound_values_noted(s, name, depth);
+            all_remembered &= remembered;
+            steps += values.len();
             if out.is_empty() {
                 out = values; // the usual single scope: no second vector
             } else {
@@ -658,36 +682,68 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if out.is_empty() {
             out.push(Value::Unknown); // bound nowhere: P111 says so
         }
+        if all_remembered
+            && let Some(memo) =
+                (self.lookups.borrow_mut().get_mut(scope)).and_then(|m| m.get_mut(name))
+        {
+            memo.values = Some((out.clone(), steps));
+        }
         out
     }
 
     /// `SemanticModel::lookup`, remembered.
     pub fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
-        if let Some(l) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
+        if let Some(memo) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
             // Not `clone`: SmallVec's goes through `extend`, this is a copy.
             return Lookup {
-                scopes: ScopeList::from_slice(&l.scopes),
-                builtin: l.builtin,
+                scopes: ScopeList::from_slice(&memo.lookup.scopes),
+                builtin: memo.lookup.builtin,
             };
         }
         let l = self.model.lookup(scope, name);
         if let Some(m) = self.lookups.borrow_mut().get_mut(scope) {
-            m.insert(name.into(), l.clone());
+            let memo = NameMemo {
+                lookup: l.clone(),
+                values: None,
+            };
+            m.insert(name.into(), memo);
         }
         l
     }
 
+    /// Forgets the values `name` remembered (`names` is being cleared).
+    pub(super) fn forget_name_values(&self) {
+        for m in self.lookups.borrow_mut().iter_mut() {
+            for memo in m.values_mut() {
+                memo.values = None;
+            }
+        }
+    }
+
     fn bound_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
+        self.bound_values_noted(scope, name, depth).0
+    }
+
+    /// `bound_values`, and whether they came from `names` without other
+    /// work (or the scope binds nothing there).
+    fn bound_values_noted(&self, scope: ScopeId, name: &str, depth: usize) -> (Values, bool) {
         let model = self.model;
         // A name the scope does not bind has no values there.
         let Some((name, _)) = model.scopes[scope].bindings.get_key_value(name) else {
-            return Values::new();
+            return (Values::new(), true);
         };
         let key = (scope, name.as_str());
         if let Some(v) = self.names.borrow().get(&key) {
             self.steps.set(self.steps.get() + v.len());
-            return copied(v);
+            return (copied(v), true);
         }
+        (self.bound_values_uncached(scope, name, depth), false)
+    }
+
+    /// `bound_values` of a name `names` does not hold (`name` is the
+    /// model's own copy).
+    fn bound_values_uncached(&self, scope: ScopeId, name: &'m str, depth: usize) -> Values {
+        let key = (scope, name);
         if self.too_many.borrow().contains(&key) {
             self.truncated.set(true);
             return one(Value::Unknown);

@@ -344,6 +344,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             self.computing_targets.set(false);
             self.params.borrow_mut().clear();
             self.names.borrow_mut().clear();
+            self.forget_name_values();
             self.attributes.borrow_mut().clear();
             *self.call_targets.borrow_mut() = Some(map);
         }

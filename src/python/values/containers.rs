@@ -93,6 +93,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Drops every remembered result (they may rest on a partial view).
     pub(super) fn forget(&self) {
         self.names.borrow_mut().clear();
+        self.forget_name_values();
         self.attributes.borrow_mut().clear();
         self.params.borrow_mut().clear();
         self.too_many.borrow_mut().clear();
