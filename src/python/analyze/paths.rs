@@ -72,8 +72,7 @@ pub fn spellings(path: &str) -> Rc<[String]> {
     thread_local! {
         // The same few paths are met at every reference: work them out
         // once (shared, so that a hit copies nothing).
-        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, Rc<[String]>>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        static KNOWN: RefCell<HashMap<String, Rc<[String]>>> = RefCell::default();
     }
     if let Some(hit) = KNOWN.with(|k| k.borrow().get(path).cloned()) {
         return hit;
