@@ -280,8 +280,10 @@ struct NameMemo {
     /// The values `name` gave when every binding scope's values came from
     /// `names` (or the scope binds nothing there), with the steps those
     /// remembered reads count: a read then gives the same values and steps
-    /// without looking up each scope again. Forgotten with `names`.
-    values: Option<(Values, usize)>,
+    /// without looking up each scope again. Forgotten with `names`. Boxed:
+    /// every scope remembers the look-ups of the names it reads, and the
+    /// entries stay small (peak memory, tests/bounds.rs).
+    values: Option<Box<(Values, usize)>>,
 }
 
 /// A name under evaluation: its key, provisional values, and whether a
@@ -651,7 +653,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// The values `name` may have when loaded in `scope`.
     pub fn name(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
         let remembered = self.lookups.borrow().get(scope).and_then(|m| {
-            let (values, steps) = m.get(name)?.values.as_ref()?;
+            let (values, steps) = m.get(name)?.values.as_deref()?;
             Some((copied(values), *steps))
         });
         if let Some((values, steps)) = remembered {
@@ -686,13 +688,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             && let Some(memo) =
                 (self.lookups.borrow_mut().get_mut(scope)).and_then(|m| m.get_mut(name))
         {
-            memo.values = Some((out.clone(), steps));
+            memo.values = Some(Box::new((out.clone(), steps)));
         }
         out
     }
 
     /// `SemanticModel::lookup`, remembered.
-    pub fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
+    fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
         if let Some(memo) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
             // Not `clone`: SmallVec's goes through `extend`, this is a copy.
             return Lookup {

@@ -654,7 +654,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
             Expr::Name(n) => {
                 self.check_identifier(n.id.as_str(), span(n));
                 if n.ctx == ast::ExprContext::Load {
-                    let lookup = self.interp.lookup(self.scope, n.id.as_str());
+                    let lookup = self.model.lookup(self.scope, n.id.as_str());
                     if lookup.scopes.is_empty() && !lookup.builtin {
                         self.report(
                             Diagnostic::new(&rules::UNRESOLVABLE_NAME, format!("`{}` is bound nowhere in model.py and is not a builtin", n.id))
