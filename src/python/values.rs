@@ -7,6 +7,7 @@
 //! is `Unknown`; the rules decide what an unknown means at each sink.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use ruff_python_ast::{self as ast, Expr};
@@ -14,7 +15,7 @@ use ruff_text_size::Ranged;
 
 use super::semantic::{
     Binding, BindingKind, ClassId, FuncId, Guard, Lookup, MODULE_SCOPE, NODE_COMPREHENSION,
-    ParamKind, ScopeId, ScopeKind, SemanticModel,
+    ParamKind, ScopeId, ScopeKind, ScopeList, SemanticModel,
 };
 use crate::config::ConfigFacts;
 
@@ -37,15 +38,16 @@ pub use partial::{ArgList, BoundCall, PARTIAL_ATTRIBUTES, PARTIAL_PATH};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
     /// A module, or an object inside one, by dotted path (`torch.hub.load`).
-    Lib(String),
-    /// A builtin, by name.
-    Builtin(String),
+    /// Shared text: values are cloned on every remembered read.
+    Lib(Rc<str>),
+    /// A builtin, by its name in the builtins table.
+    Builtin(&'static str),
     Function(FuncId),
     Class(ClassId),
     Instance(ClassId),
     /// A string: its whole text when `exact`, else a known prefix.
     Str {
-        text: String,
+        text: Rc<str>,
         exact: bool,
     },
     /// A string naming a file inside the submission (the weights path
@@ -134,10 +136,21 @@ impl Value {
     }
 }
 
-pub type Values = Vec<Value>;
+/// What an expression may be: most often one value, kept inline (no heap
+/// allocation for it, nor for a clone of a remembered one).
+pub type Values = smallvec::SmallVec<[Value; 1]>;
 
 fn one(v: Value) -> Values {
-    vec![v]
+    smallvec::smallvec![v]
+}
+
+/// A copy of remembered values (every memo hit makes one): one value
+/// without SmallVec's general clone, which goes through `extend`.
+fn copied(v: &Values) -> Values {
+    match v.as_slice() {
+        [only] => one(only.clone()),
+        _ => v.clone(),
+    }
 }
 
 fn normalize(mut v: Values) -> Values {
@@ -260,6 +273,19 @@ pub enum Argument<'a> {
     Missing,
 }
 
+/// What a name read in a scope looks up, remembered (`Interpreter::name`).
+#[derive(Clone)]
+struct NameMemo {
+    lookup: Lookup,
+    /// The values `name` gave when every binding scope's values came from
+    /// `names` (or the scope binds nothing there), with the steps those
+    /// remembered reads count: a read then gives the same values and steps
+    /// without looking up each scope again. Forgotten with `names`. Boxed:
+    /// every scope remembers the look-ups of the names it reads, and the
+    /// entries stay small (peak memory, tests/bounds.rs).
+    values: Option<Box<(Values, usize)>>,
+}
+
 /// A name under evaluation: its key, provisional values, and whether a
 /// reference back to it read them (`bound_values`).
 type ActiveName<'m> = ((ScopeId, &'m str), Values, bool);
@@ -312,8 +338,9 @@ pub struct Interpreter<'m, 'a> {
     computing_targets: Cell<bool>,
     escaped: HashSet<FuncId>,
     /// Remembered name look-ups, by scope (`SemanticModel::lookup` is a
-    /// pure function of the two, and every name read asks it).
-    lookups: RefCell<Vec<HashMap<Box<str>, Lookup>>>,
+    /// pure function of the two, and every name read asks it), with the
+    /// name's values when they were made of remembered values only.
+    lookups: RefCell<Vec<HashMap<Box<str>, NameMemo>>>,
     /// Each function's decorators of model.py, once (`protocols.rs`): one
     /// answer for the interpreter's life keeps escapes and bindings agreed.
     decorator_chains: RefCell<HashMap<FuncId, Option<Vec<Vec<FuncId>>>>>,
@@ -492,7 +519,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             Expr::Call(c) => self.call(c, scope, depth),
             Expr::StringLiteral(s) => one(Value::Str {
-                text: s.value.to_str().to_string(),
+                text: s.value.to_str().into(),
                 exact: true,
             }),
             Expr::BytesLiteral(_) => one(Value::Bytes),
@@ -625,10 +652,22 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The values `name` may have when loaded in `scope`.
     pub fn name(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
+        let remembered = self.lookups.borrow().get(scope).and_then(|m| {
+            let (values, steps) = m.get(name)?.values.as_deref()?;
+            Some((copied(values), *steps))
+        });
+        if let Some((values, steps)) = remembered {
+            self.steps.set(self.steps.get() + steps);
+            return values;
+        }
         let lookup = self.lookup(scope, name);
-        let mut out = Vec::new();
+        let mut out = Values::new();
+        let mut all_remembered = true;
+        let mut steps = 0;
         for s in lookup.scopes {
-            let values = self.bound_values(s, name, depth);
+            let (values, remembered) = self.bound_values_noted(s, name, depth);
+            all_remembered &= remembered;
+            steps += values.len();
             if out.is_empty() {
                 out = values; // the usual single scope: no second vector
             } else {
@@ -636,37 +675,77 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
         }
         if lookup.builtin {
-            out.push(Value::Builtin(name.to_string()));
+            // `lookup.builtin` holds only for names of the builtins table.
+            out.push(match super::semantic::builtin_name(name) {
+                Some(b) => Value::Builtin(b),
+                None => Value::Unknown,
+            });
         }
         if out.is_empty() {
             out.push(Value::Unknown); // bound nowhere: P111 says so
+        }
+        if all_remembered
+            && let Some(memo) =
+                (self.lookups.borrow_mut().get_mut(scope)).and_then(|m| m.get_mut(name))
+        {
+            memo.values = Some(Box::new((out.clone(), steps)));
         }
         out
     }
 
     /// `SemanticModel::lookup`, remembered.
     fn lookup(&self, scope: ScopeId, name: &str) -> Lookup {
-        if let Some(l) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
-            return l.clone();
+        if let Some(memo) = self.lookups.borrow().get(scope).and_then(|m| m.get(name)) {
+            // Not `clone`: SmallVec's goes through `extend`, this is a copy.
+            return Lookup {
+                scopes: ScopeList::from_slice(&memo.lookup.scopes),
+                builtin: memo.lookup.builtin,
+            };
         }
         let l = self.model.lookup(scope, name);
         if let Some(m) = self.lookups.borrow_mut().get_mut(scope) {
-            m.insert(name.into(), l.clone());
+            let memo = NameMemo {
+                lookup: l.clone(),
+                values: None,
+            };
+            m.insert(name.into(), memo);
         }
         l
     }
 
+    /// Forgets the values `name` remembered (`names` is being cleared).
+    pub(super) fn forget_name_values(&self) {
+        for m in self.lookups.borrow_mut().iter_mut() {
+            for memo in m.values_mut() {
+                memo.values = None;
+            }
+        }
+    }
+
     fn bound_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
+        self.bound_values_noted(scope, name, depth).0
+    }
+
+    /// `bound_values`, and whether they came from `names` without other
+    /// work (or the scope binds nothing there).
+    fn bound_values_noted(&self, scope: ScopeId, name: &str, depth: usize) -> (Values, bool) {
         let model = self.model;
         // A name the scope does not bind has no values there.
         let Some((name, _)) = model.scopes[scope].bindings.get_key_value(name) else {
-            return Vec::new();
+            return (Values::new(), true);
         };
         let key = (scope, name.as_str());
         if let Some(v) = self.names.borrow().get(&key) {
             self.steps.set(self.steps.get() + v.len());
-            return v.clone();
+            return (copied(v), true);
         }
+        (self.bound_values_uncached(scope, name, depth), false)
+    }
+
+    /// `bound_values` of a name `names` does not hold (`name` is the
+    /// model's own copy).
+    fn bound_values_uncached(&self, scope: ScopeId, name: &'m str, depth: usize) -> Values {
+        let key = (scope, name);
         if self.too_many.borrow().contains(&key) {
             self.truncated.set(true);
             return one(Value::Unknown);
@@ -680,16 +759,16 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             if let Some(i) = active.iter().position(|(k, _, _)| *k == key) {
                 active[i].2 = true;
                 self.provisional.set(self.provisional.get().min(i));
-                return active[i].1.clone();
+                return copied(&active[i].1);
             }
-            active.push((key, Vec::new(), false));
+            active.push((key, Values::new(), false));
             active.len() - 1
         };
         let cycle_before = self.cycle.replace(false);
         let provisional_before = self.provisional.replace(usize::MAX);
         let truncated_before = self.truncated.get();
         let mut settled = false;
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for _ in 0..FIXPOINT_ROUNDS {
             out = normalize(self.bindings_values(scope, name, depth));
             let mut active = self.active.borrow_mut();
@@ -732,7 +811,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The values every live binding of `name` in `scope` may give.
     fn bindings_values(&self, scope: ScopeId, name: &str, depth: usize) -> Values {
-        let mut out = Vec::new();
+        let mut out = Values::new();
         let mut augmented = false;
         if let Some(bindings) = self.model.scopes[scope].bindings.get(name) {
             for b in bindings {
@@ -754,13 +833,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     fn binding_values(&self, kind: &BindingKind<'a>, depth: usize) -> Values {
         match kind {
             BindingKind::Value { value, scope } => self.eval_in(value, *scope, depth + 1),
-            BindingKind::Import(p) | BindingKind::ImportFrom(p) => one(Value::Lib(p.clone())),
+            BindingKind::Import(p) | BindingKind::ImportFrom(p) => {
+                one(Value::Lib(p.as_str().into()))
+            }
             BindingKind::Param { func, index } => self.param(*func, *index, depth + 1),
             BindingKind::Function(f) => self.decorated(*f, depth),
             BindingKind::Class(c) => one(Value::Class(*c)),
             BindingKind::SubmissionFile => one(Value::LocalStr),
             BindingKind::Select { value, scope, path } => self.select(value, *scope, path, depth),
-            BindingKind::Augmented => Vec::new(),
+            BindingKind::Augmented => Values::new(),
             BindingKind::Caught {
                 type_,
                 scope,
@@ -799,18 +880,26 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                                 exact: true,
                             },
                         ] if plain => text.push_str(t),
-                        _ => return Value::Str { text, exact: false },
+                        _ => {
+                            return Value::Str {
+                                text: text.into(),
+                                exact: false,
+                            };
+                        }
                     }
                 }
             }
         }
-        Value::Str { text, exact: true }
+        Value::Str {
+            text: text.into(),
+            exact: true,
+        }
     }
 
     fn binop(&self, b: &'a ast::ExprBinOp, scope: ScopeId, depth: usize) -> Values {
         let left = self.eval_in(&b.left, scope, depth + 1);
         let right = self.eval_in(&b.right, scope, depth + 1);
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for l in &left {
             for r in &right {
                 out.push(match (b.op, l, r) {
@@ -822,7 +911,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         },
                         Value::Str { text: c, exact },
                     ) => Value::Str {
-                        text: format!("{a}{c}"),
+                        text: format!("{a}{c}").into(),
                         exact: *exact,
                     },
                     (ast::Operator::Add, Value::Str { text, .. }, _) => Value::Str {
@@ -844,7 +933,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     (ast::Operator::Div, Value::LocalPath, _) => Value::Path,
                     (ast::Operator::Div, Value::Path, _) => Value::Path,
                     (ast::Operator::Mod, Value::Str { text, .. }, _) => Value::Str {
-                        text: text.split('%').next().unwrap_or("").to_string(),
+                        text: text.split('%').next().unwrap_or("").into(),
                         exact: false,
                     },
                     _ => Value::Unknown,
@@ -869,7 +958,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             },
             _ => None,
         };
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for v in self.eval_in(&s.value, scope, depth + 1) {
             let container = matches!(
                 v,
@@ -912,7 +1001,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Value::Dict(u32::MAX, _) => Entry::Absent,
             Value::Dict(start, scope) => self.dict_entry(*start, *scope, key),
             // An untracked container: any of what it holds.
-            Value::Items(items) => Entry::Maybe(items.to_vec()),
+            Value::Items(items) => Entry::Maybe((**items).clone()),
             _ => Entry::Unknown,
         }
     }
@@ -946,7 +1035,7 @@ fn from_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => n.as_i64().map_or(Value::Float, Value::Int),
         serde_json::Value::String(s) => Value::Str {
-            text: s.clone(),
+            text: s.as_str().into(),
             exact: true,
         },
         _ => Value::Unknown,

@@ -185,7 +185,7 @@ impl Analyzer<'_, '_> {
             self.interp.begin();
             let is_literal = self.interp.name(self.scope, &root, 0).iter().all(|v| {
                 let path = match v {
-                    Value::Lib(p) => std::iter::once(p.clone())
+                    Value::Lib(p) => std::iter::once(p.to_string())
                         .chain(attrs.iter().cloned())
                         .collect::<Vec<_>>()
                         .join("."),
@@ -227,7 +227,7 @@ impl Analyzer<'_, '_> {
             let values = self.interp.name(self.scope, root, 0);
             for v in values {
                 let path = match &v {
-                    Value::Lib(p) => p.clone(),
+                    Value::Lib(p) => p.to_string(),
                     Value::Builtin(b) => format!("builtins.{b}"),
                     _ => continue,
                 };
@@ -242,7 +242,7 @@ impl Analyzer<'_, '_> {
                 let evaluated = if full.starts_with("builtins.") && attrs.is_empty() {
                     v.clone()
                 } else {
-                    Value::Lib(full)
+                    Value::Lib(full.into())
                 };
                 self.check_annotation_value(&evaluated, at.clone());
             }
@@ -263,7 +263,7 @@ impl<'a> Analyzer<'_, 'a> {
         while let Some(form) = strings.literal_forms.pop() {
             self.interp.begin();
             let is_literal = self.interp.eval(&form.value, self.scope).iter().all(|v| {
-                matches!(v, Value::Lib(p) if p == "typing.Literal" || p == "typing_extensions.Literal")
+                matches!(v, Value::Lib(p) if &**p == "typing.Literal" || &**p == "typing_extensions.Literal")
             });
             if !is_literal {
                 // Another object under that name: its strings may be evaluated.
@@ -292,7 +292,7 @@ impl<'a> Analyzer<'_, 'a> {
     /// handed to whoever reads the hints.
     fn check_annotation_value(&mut self, value: &Value, at: Range<usize>) {
         let what = match value {
-            Value::Builtin(b) if !BUILTIN_TYPES.contains(&b.as_str()) => {
+            Value::Builtin(b) if !BUILTIN_TYPES.contains(b) => {
                 format!("the builtin `{b}`")
             }
             Value::Lib(p) if is_module_path(p) => format!("the module `{p}`"),

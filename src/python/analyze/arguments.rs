@@ -113,7 +113,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
             self.interp.begin();
             self.interp.positional_elements(e, scope).map(|v| v.len())
         };
-        let mut values = Vec::new();
+        let mut values = Values::new();
         let mut origins = Vec::new();
         for arg in arguments(lists, path, name, positional, &elements) {
             self.interp.begin();
@@ -125,7 +125,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                     self.interp
                         .positional_elements(e, scope)
                         .and_then(|mut elts| (i < elts.len()).then(|| elts.swap_remove(i)))
-                        .unwrap_or_else(|| vec![Value::Unknown]),
+                        .unwrap_or_else(|| smallvec::smallvec![Value::Unknown]),
                     "unpacked",
                     e,
                 ),

@@ -118,7 +118,7 @@ impl<'a> Analyzer<'_, 'a> {
     pub(super) fn record_attribute_builtin(&mut self, c: &'a ast::ExprCall, callees: &Values) {
         let reaches = callees
             .iter()
-            .any(|v| matches!(v, Value::Builtin(b) if ATTRIBUTE_BUILTINS.contains(&b.as_str())));
+            .any(|v| matches!(v, Value::Builtin(b) if ATTRIBUTE_BUILTINS.contains(b)));
         if !reaches {
             return;
         }
@@ -255,7 +255,7 @@ impl<'a> Analyzer<'_, 'a> {
             _ => return None,
         };
         let callee = self.eval_counted(&c.func);
-        if !(callee.len() == 1 && matches!(&callee[0], Value::Builtin(b) if b == "super")) {
+        if !(callee.len() == 1 && matches!(&callee[0], Value::Builtin(b) if *b == "super")) {
             return None;
         }
         if let Some(class) = explicit {

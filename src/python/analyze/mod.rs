@@ -133,7 +133,7 @@ fn paths(values: &Values) -> Vec<String> {
     values
         .iter()
         .filter_map(|v| match v {
-            Value::Lib(p) => Some(p.clone()),
+            Value::Lib(p) => Some(p.to_string()),
             Value::Builtin(b) => Some(format!("builtins.{b}")),
             _ => None,
         })
@@ -233,7 +233,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
     /// all be enumerated.
     fn resolve(&mut self, expr: &'a Expr, at: Range<usize>) -> Values {
         if self.eval_steps > FILE_EVAL_BUDGET {
-            return vec![Value::Unknown]; // reported once, below; the file is rejected
+            return smallvec::smallvec![Value::Unknown]; // reported once, below; the file is rejected
         }
         let values = self.eval_counted(expr);
         let name = || dotted(expr).unwrap_or_else(|| "this expression".into());
@@ -278,7 +278,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         let values: Values = receiver
             .iter()
             .filter_map(|v| match v {
-                Value::Lib(p) => Some(Value::Lib(format!("{p}.{}", a.attr.as_str()))),
+                Value::Lib(p) => Some(Value::Lib(format!("{p}.{}", a.attr.as_str()).into())),
                 _ => None,
             })
             .collect();
@@ -607,8 +607,8 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                         // Read as an attribute of the file's objects, like
                         // a stored attribute (`store_follows`).
                         let receivers = match self.model.functions[f].class {
-                            Some(k) => vec![Value::Instance(k)],
-                            None => vec![Value::Unknown],
+                            Some(k) => smallvec::smallvec![Value::Instance(k)],
+                            None => smallvec::smallvec![Value::Unknown],
                         };
                         self.check_stored_value(v, receivers);
                     } else if !followed {
@@ -783,18 +783,18 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // their parameters; introspection builtins only look.
                 let introspection = callees
                     .iter()
-                    .any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(&b.as_str())));
+                    .any(|v| matches!(v, Value::Builtin(b) if INTROSPECTION_BUILTINS.contains(b)));
                 // `list(x)`, `next(it)`, `enumerate(x)`: followed into
                 // their results (a `key=` function would take the elements).
                 let container_builtin = !callees.is_empty()
                     && c.arguments.keywords.is_empty()
                     && !c.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
-                    && callees.iter().all(|v| matches!(v, Value::Builtin(b) if crate::python::values::CONTAINER_BUILTINS.contains(&b.as_str())));
+                    && callees.iter().all(|v| matches!(v, Value::Builtin(b) if crate::python::values::CONTAINER_BUILTINS.contains(b)));
                 // `super(C, self)` with `C` a class of the file: the class
                 // only starts the look-up, and `self` must be an instance
                 // of it (`escapes.rs` follows what is read through it).
                 let explicit_super = c.arguments.args.len() == 2
-                    && matches!(&callees[..], [Value::Builtin(b)] if b == "super")
+                    && matches!(&callees[..], [Value::Builtin(b)] if *b == "super")
                     && matches!(self.super_call(expr), Some(Some(_)));
                 let followed = self.interp.follows_arguments(&callees)
                     || self.records_addition(c)
@@ -835,7 +835,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 if c.arguments.args.len() == 3
                     && callees
                         .iter()
-                        .any(|v| matches!(v, Value::Builtin(b) if b == "type"))
+                        .any(|v| matches!(v, Value::Builtin(b) if *b == "type"))
                 {
                     self.report(
                         Diagnostic::new(&rules::DUNDER_ACCESS, "`type(name, bases, namespace)` builds a class from a dict, whose keys can set any dunder (`__annotations__`, `__init_subclass__` hooks)")

@@ -26,7 +26,7 @@ impl<'a> Analyzer<'_, 'a> {
             && !callees.is_empty()
             && callees
                 .iter()
-                .all(|v| matches!(v, Value::Lib(p) if p == crate::python::values::PARTIAL_PATH));
+                .all(|v| matches!(v, Value::Lib(p) if &**p == crate::python::values::PARTIAL_PATH));
         if !only_partial {
             return false;
         }
@@ -47,7 +47,7 @@ impl<'a> Analyzer<'_, 'a> {
         let judged: Values = values
             .iter()
             .filter(|v| match v {
-                Value::Lib(p) => is_module_path(p) || JUDGED_BY_SYNTAX.contains(&p.as_str()),
+                Value::Lib(p) => is_module_path(p) || JUDGED_BY_SYNTAX.contains(&&**p),
                 Value::Builtin(_) | Value::None => false,
                 _ => true,
             })

@@ -44,7 +44,7 @@ impl<'a> Analyzer<'_, 'a> {
         if !values.iter().any(holds) {
             return;
         }
-        let mut held: Values = Vec::new();
+        let mut held = Values::new();
         let mut seen: HashSet<Value> = HashSet::new();
         let mut queue: Vec<Value> = values.iter().filter(|v| holds(v)).cloned().collect();
         while let Some(c) = queue.pop() {

@@ -68,16 +68,16 @@ pub fn is_module_path(path: &str) -> bool {
 /// attribute replaced by the real module (`torch.serialization` reached as
 /// `x.serialization`), and with any prefix that is another path to a
 /// policy API replaced by that API's path.
-pub fn spellings(path: &str) -> Vec<String> {
+pub fn spellings(path: &str) -> Rc<[String]> {
     thread_local! {
-        // The same few paths are met at every reference: work them out once.
-        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        // The same few paths are met at every reference: work them out
+        // once (shared, so that a hit copies nothing).
+        static KNOWN: RefCell<HashMap<String, Rc<[String]>>> = RefCell::default();
     }
     if let Some(hit) = KNOWN.with(|k| k.borrow().get(path).cloned()) {
         return hit;
     }
-    let out = spellings_uncached(path);
+    let out: Rc<[String]> = spellings_uncached(path).into();
     KNOWN.with(|k| {
         let mut k = k.borrow_mut();
         if k.len() > 100_000 {
@@ -129,9 +129,20 @@ fn spellings_uncached(path: &str) -> Vec<String> {
     out
 }
 
-/// The policy APIs `path` falls under, by any of its spellings.
-pub fn apis_covering<'p>(apis: &'p [Api], path: &str) -> Vec<(&'p Api, String)> {
+/// The policy APIs `path` falls under, by any of its spellings, asking
+/// every API (what `apis_covering_indexed` must agree with).
+#[cfg(test)]
+fn apis_covering<'p>(apis: &'p [Api], path: &str) -> Vec<(&'p Api, String)> {
     let names = spellings(path);
+    covering_of(apis.iter(), &names)
+}
+
+/// Of `apis`, in order, those one of `names` falls under, with the first
+/// such name.
+fn covering_of<'p>(
+    apis: impl Iterator<Item = &'p Api>,
+    names: &[String],
+) -> Vec<(&'p Api, String)> {
     let mut out = Vec::new();
     for api in apis {
         let hit = names.iter().find(|n| {
@@ -145,12 +156,40 @@ pub fn apis_covering<'p>(apis: &'p [Api], path: &str) -> Vec<(&'p Api, String)> 
     out
 }
 
+/// Indices of the policy's APIs by name (`apis_covering_indexed`).
+type ApiIndex<'p> = HashMap<&'p str, Vec<usize>>;
+
+/// `apis_covering`, asking only the APIs named by a prefix of a spelling
+/// (what `covers` can match) instead of every API for every path.
+fn apis_covering_indexed<'p>(
+    apis: &'p [Api],
+    index: &ApiIndex<'p>,
+    path: &str,
+) -> Vec<(&'p Api, String)> {
+    let names = spellings(path);
+    let mut candidates: Vec<usize> = Vec::new();
+    for n in names.iter() {
+        let prefixes = (n.match_indices('.').map(|(i, _)| &n[..i])).chain([n.as_str()]);
+        for prefix in prefixes {
+            candidates.extend(index.get(prefix).into_iter().flatten());
+        }
+        if n == "builtins.open" {
+            candidates.extend(index.get("open").into_iter().flatten());
+        }
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    covering_of(candidates.into_iter().map(|i| &apis[i]), &names)
+}
+
 /// What the policy says of each resolved path, kept for one file across
 /// the escape rounds: it depends only on the path and the policy, and the
 /// same few paths are met at every reference.
 #[derive(Default)]
 pub(super) struct PathMemo<'p> {
     covering: RefCell<HashMap<String, Rc<[(&'p Api, String)]>>>,
+    /// The policy's APIs by name, made on the first `apis_covering`.
+    api_index: std::cell::OnceCell<ApiIndex<'p>>,
     /// Whether a path standing as a value escapes (`escaping_path`).
     escaping: HashMap<String, Option<EscapingPath>>,
     /// Paths the policy checks found nothing on (`report_path_findings`).
@@ -173,7 +212,15 @@ impl<'m> Analyzer<'m, '_> {
         if let Some(hit) = self.path_memo.covering.borrow().get(path) {
             return hit.clone();
         }
-        let found: Rc<[(&'m Api, String)]> = apis_covering(&self.policy.apis, path).into();
+        let apis = &self.policy.apis;
+        let index = self.path_memo.api_index.get_or_init(|| {
+            let mut index = ApiIndex::default();
+            for (i, api) in apis.iter().enumerate() {
+                index.entry(api.name.as_str()).or_default().push(i);
+            }
+            index
+        });
+        let found: Rc<[(&'m Api, String)]> = apis_covering_indexed(apis, index, path).into();
         self.path_memo
             .covering
             .borrow_mut()
@@ -307,7 +354,7 @@ impl Analyzer<'_, '_> {
 
     fn module_path_findings(&self, path: &str) -> Vec<Diagnostic> {
         let mut found = Vec::new();
-        for name in spellings(path) {
+        for name in spellings(path).iter() {
             if let Some(b) = self.policy.blocked_submodule(&name) {
                 let (blocked, reason) = (&b.name, &b.reason);
                 found.push(
@@ -374,5 +421,45 @@ impl Analyzer<'_, '_> {
             );
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index only narrows which APIs are asked: on every policy API's
+    /// name, its parents, children and near misses, and `open`'s builtin
+    /// spelling, it finds what asking every API finds, in the same order.
+    #[test]
+    fn indexed_covering_matches_asking_every_api() {
+        let policy = crate::policy::Policy::builtin();
+        let apis = &policy.apis;
+        let mut index = ApiIndex::default();
+        for (i, api) in apis.iter().enumerate() {
+            index.entry(api.name.as_str()).or_default().push(i);
+        }
+        let mut paths = vec!["builtins.open".to_string(), "open".into(), "torch".into()];
+        for api in apis {
+            let name = &api.name;
+            paths.push(name.clone());
+            paths.push(format!("{name}.x.y"));
+            paths.push(format!("{name}x"));
+            if let Some((parent, _)) = name.rsplit_once('.') {
+                paths.push(parent.to_string());
+            }
+        }
+        let mut hits = 0;
+        for path in &paths {
+            let every: Vec<_> = (apis_covering(apis, path).into_iter())
+                .map(|(a, n)| (a.name.clone(), n))
+                .collect();
+            let indexed: Vec<_> = (apis_covering_indexed(apis, &index, path).into_iter())
+                .map(|(a, n)| (a.name.clone(), n))
+                .collect();
+            assert_eq!(every, indexed, "{path}");
+            hits += every.len();
+        }
+        assert!(hits > apis.len(), "the paths reach the APIs ({hits} hits)");
     }
 }

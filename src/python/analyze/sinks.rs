@@ -55,7 +55,7 @@ fn looks_local(s: &str) -> bool {
     s.starts_with("./") || s.starts_with("../") || s.starts_with('/')
 }
 
-fn describe_all(values: &Values) -> String {
+fn describe_all(values: &[Value]) -> String {
     let mut d: Vec<String> = values.iter().map(Value::describe).collect();
     d.dedup();
     d.join(" or ")
@@ -430,7 +430,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
         for BoundCall { callee, lists } in &calls {
             let lists = lists.as_slice();
             let path = match callee {
-                Value::Lib(p) => p.clone(),
+                Value::Lib(p) => p.to_string(),
                 Value::Builtin(b) => format!("builtins.{b}"),
                 _ => continue,
             };
@@ -624,7 +624,7 @@ impl<'m, 'a> Analyzer<'m, 'a> {
                         }
                     }
                     None => {
-                        namespaces.push((vec![Value::Unknown], span(e)));
+                        namespaces.push((smallvec::smallvec![Value::Unknown], span(e)));
                         break;
                     }
                 }

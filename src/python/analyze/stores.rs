@@ -121,7 +121,7 @@ impl<'a> Analyzer<'_, 'a> {
                         .into_iter()
                         .filter(|v| !matches!(v, Value::Lib(p) if is_module_path(p)))
                         .collect();
-                    self.defer_stored_value(value, kept, vec![Value::Instance(k)]);
+                    self.defer_stored_value(value, kept, smallvec::smallvec![Value::Instance(k)]);
                 }
             }
         }

@@ -18,7 +18,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     .insert((*c, attr.to_string()))
                 {
                     self.cycle.set(true);
-                    return Vec::new();
+                    return Values::new();
                 }
                 let out = self.instance_attribute(*c, attr, depth);
                 self.active_attributes
@@ -29,7 +29,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             // A function's own attributes: what the file stores on
             // receivers other than `self` under that name.
             Value::Function(_) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 self.stored_under(None, attr, depth, &mut out);
                 if out.is_empty() {
                     out.push(Value::Unknown);
@@ -112,7 +112,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// An attribute read from an instance of a class of model.py.
     pub(super) fn instance_attribute(&self, c: ClassId, attr: &str, depth: usize) -> Values {
-        let mut stored = Vec::new();
+        let mut stored = Values::new();
         // `self.attr = ...` in an unrelated class cannot set this
         // instance's attribute; a store on any other receiver can.
         let family = self.class_family(c);
@@ -120,7 +120,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         for key in keys {
             self.stored_under(key, attr, depth, &mut stored);
         }
-        let mut out = Vec::new();
+        let mut out = Values::new();
         // An exception's `.args` (`protocols.rs`).
         let class_values = match attr {
             "args" => self.exception_args(c, depth),
@@ -205,7 +205,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if self.model.scopes[c.scope].bindings.contains_key(attr) {
             return self.bound_values(c.scope, attr, depth + 1);
         }
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for base in &c.bases {
             for v in self.eval_in(base, c.parent, depth + 1) {
                 match v {

@@ -40,7 +40,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         Value::LocalPath | Value::Path => Value::Path,
                         Value::LocalStr if inside() => Value::LocalStr,
                         _ => Value::Str {
-                            text: String::new(),
+                            text: "".into(),
                             exact: false,
                         },
                     })
@@ -65,7 +65,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Some((receiver, attr)) => self.attribute_of_values(receiver, attr.as_str(), depth + 1),
             None => self.eval_in(&c.func, scope, depth + 1),
         };
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for callee in callees {
             match callee {
                 Value::Function(f) => {
@@ -81,8 +81,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     out.extend(self.results_of(&[f], depth));
                 }
                 Value::Class(k) => out.push(Value::Instance(k)),
-                Value::Lib(p) if p == PARTIAL_PATH => out.push(self.make_partial(c, scope)),
-                Value::Lib(p) if PATH_TYPES.contains(&p.as_str()) => {
+                Value::Lib(p) if &*p == PARTIAL_PATH => out.push(self.make_partial(c, scope)),
+                Value::Lib(p) if PATH_TYPES.contains(&&*p) => {
                     let local = self.first_arg_local(c, scope, depth);
                     out.push(if local { Value::LocalPath } else { Value::Path });
                 }
@@ -100,7 +100,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         });
                     }
                 }
-                Value::Builtin(b) if CONTAINER_BUILTINS.contains(&b.as_str()) => {
+                Value::Builtin(b) if CONTAINER_BUILTINS.contains(&b) => {
                     out.extend(self.container_builtin(&b, c, scope, depth))
                 }
                 Value::Builtin(b) if b == "str" => {
@@ -109,7 +109,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         Value::LocalStr
                     } else {
                         Value::Str {
-                            text: String::new(),
+                            text: "".into(),
                             exact: false,
                         }
                     });
@@ -137,7 +137,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             return one(Value::Unknown);
         }
         let elements = |e: &'a Expr| -> Values {
-            let mut out = Vec::new();
+            let mut out = Values::new();
             for v in self.eval_in(e, scope, depth + 1) {
                 out.extend(self.iterate(&v, depth + 1));
             }
@@ -146,7 +146,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let items = |v: Values| Value::Items(Box::new(v));
         match (name, &args[..]) {
             ("list" | "tuple" | "set" | "frozenset" | "sorted" | "reversed" | "iter", []) => {
-                one(items(Vec::new()))
+                one(items(Values::new()))
             }
             ("list" | "tuple" | "set" | "frozenset" | "sorted" | "reversed" | "iter", [x]) => {
                 one(items(elements(x)))
@@ -166,14 +166,14 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             ("enumerate", [x]) | ("enumerate", [x, _]) => {
                 let mut pair = elements(x);
                 pair.push(Value::Float);
-                one(items(vec![items(normalize(pair))]))
+                one(items(smallvec::smallvec![items(normalize(pair))]))
             }
             ("zip", xs) => {
-                let mut tuple = Vec::new();
+                let mut tuple = Values::new();
                 for x in xs {
                     tuple.extend(elements(x));
                 }
-                one(items(vec![items(normalize(tuple))]))
+                one(items(smallvec::smallvec![items(normalize(tuple))]))
             }
             // Any other use: over-approximated by everything the arguments
             // hold.
@@ -205,7 +205,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Some(d) => self.eval_in(d, scope, depth + 1),
             None => one(Value::None),
         };
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for v in receiver {
             // An untracked container may be a dict (a comprehension's).
             let mapping = matches!(v, Value::Dict(..) | Value::ConfigKwargs | Value::Items(_));
@@ -234,7 +234,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 )))),
                 "items" if mapping => {
                     let pair = Value::Items(Box::new(self.contents(v, depth + 1)));
-                    out.push(Value::Items(Box::new(vec![pair])));
+                    out.push(Value::Items(Box::new(smallvec::smallvec![pair])));
                 }
                 "copy" => out.push(Value::Items(Box::new(self.contents(v, depth + 1)))),
                 // Not a container: a library object's method (judged where

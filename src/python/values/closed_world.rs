@@ -11,11 +11,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn param(&self, func: FuncId, index: usize, depth: usize) -> Values {
         let key = (func, index);
         if let Some(v) = self.params.borrow().get(&key) {
-            return v.clone();
+            return copied(v);
         }
         if !self.active_params.borrow_mut().insert(key) {
             self.cycle.set(true);
-            return Vec::new();
+            return Values::new();
         }
         let out = normalize(self.param_uncached(func, index, depth));
         self.active_params.borrow_mut().remove(&key);
@@ -29,7 +29,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let f = &self.model.functions[func];
         match f.params[index].default {
             Some(d) => self.eval_in(d, f.parent, depth + 1),
-            None => Vec::new(),
+            None => Values::new(),
         }
     }
 
@@ -119,7 +119,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             out.push(Value::Unknown);
             return out;
         }
-        let mut out = Vec::new();
+        let mut out = Values::new();
         let mut uses_default = false;
         for given in decorating {
             if index == 0 {
@@ -153,7 +153,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if targets.is_empty() {
             return one(Value::Unknown);
         }
-        let mut held = Vec::new();
+        let mut held = Values::new();
         for (call, shift) in targets {
             let site = &self.model.calls[call];
             for (i, a) in site.call.arguments.args.iter().enumerate() {
@@ -195,7 +195,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             })
             .map(|p| p.name.as_str())
             .collect();
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for (call, _) in targets {
             let site = &self.model.calls[call];
             let kws = &site.call.arguments.keywords;
@@ -220,7 +220,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     }
                 }
                 _ => {
-                    let mut held = Vec::new();
+                    let mut held = Values::new();
                     let mut followed = true;
                     for e in &extra {
                         held.extend(self.eval_in(e, site.scope, depth + 1));
@@ -264,7 +264,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if mapping {
             return self.unpacked(e, name, scope, depth);
         }
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for v in self.eval_in(e, scope, depth + 1) {
             out.extend(self.iterate(&v, depth + 1));
         }
@@ -274,7 +274,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// What a `*args`/`**mapping` unpacking may pass as `name` (nothing
     /// when the mapping is known not to hold it).
     pub fn unpacked(&self, e: &'a Expr, name: &str, scope: ScopeId, depth: usize) -> Values {
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for v in self.eval_in(e, scope, depth + 1) {
             match self.entry(&v, name) {
                 Entry::Found(vals) | Entry::Maybe(vals) => out.extend(vals),
@@ -293,7 +293,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 other => *other,
             };
             self.eval_in(d, f.parent, 0).iter().any(|v| match v {
-                Value::Lib(p) => p == path,
+                Value::Lib(p) => &**p == path,
                 Value::Builtin(b) => format!("builtins.{b}") == path,
                 _ => false,
             })
@@ -344,6 +344,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             self.computing_targets.set(false);
             self.params.borrow_mut().clear();
             self.names.borrow_mut().clear();
+            self.forget_name_values();
             self.attributes.borrow_mut().clear();
             *self.call_targets.borrow_mut() = Some(map);
         }
@@ -516,7 +517,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 other => *other,
             };
             !self.eval_in(d, f.parent, 0).iter().all(|v| match v {
-                Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&p.as_str()),
+                Value::Lib(p) => TRANSPARENT_DECORATORS.contains(&&**p),
                 Value::Builtin(b) => {
                     TRANSPARENT_DECORATORS.contains(&format!("builtins.{b}").as_str())
                 }

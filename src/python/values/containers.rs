@@ -93,6 +93,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Drops every remembered result (they may rest on a partial view).
     pub(super) fn forget(&self) {
         self.names.borrow_mut().clear();
+        self.forget_name_values();
         self.attributes.borrow_mut().clear();
         self.params.borrow_mut().clear();
         self.too_many.borrow_mut().clear();
@@ -127,11 +128,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let m = &self.model.mutated[index];
         match m.added {
             Added::Value { value, key: k } => match (key, k) {
-                (Some(want), Some(have)) if want != have => Vec::new(),
+                (Some(want), Some(have)) if want != have => Values::new(),
                 _ => self.eval_in(value, m.scope, depth + 1),
             },
             Added::Elements(e) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 for v in self.eval_in(e, m.scope, depth + 1) {
                     match (key, &v) {
                         (Some(k), Value::Dict(..) | Value::ConfigKwargs) => {
@@ -145,7 +146,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 out
             }
-            Added::Nothing => Vec::new(),
+            Added::Nothing => Values::new(),
             Added::Unknown => one(Value::Unknown),
         }
     }
@@ -155,7 +156,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let m = &self.model.mutated[index];
         match m.added {
             Added::Value { key: Some(k), .. } => one(Value::Str {
-                text: k.to_string(),
+                text: k.into(),
                 exact: true,
             }),
             Added::Elements(e) => self
@@ -163,7 +164,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 .iter()
                 .flat_map(|v| self.iterate(v, depth + 1))
                 .collect(),
-            Added::Nothing => Vec::new(),
+            Added::Nothing => Values::new(),
             Added::Value { key: None, .. } | Added::Unknown => one(Value::Unknown),
         }
     }
@@ -175,7 +176,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         match v {
             Value::Seq(start, scope) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 let elts = self.seqs.borrow().get(start).copied().unwrap_or(&[]);
                 for e in elts {
                     match e {
@@ -192,9 +193,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 out
             }
-            Value::Dict(u32::MAX, _) => Vec::new(),
+            Value::Dict(u32::MAX, _) => Values::new(),
             Value::Dict(start, scope) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 let source = self.dicts.borrow().get(start).copied();
                 match source {
                     Some(DictSource::Literal(d)) => {
@@ -213,7 +214,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                         for k in &c.arguments.keywords {
                             match &k.arg {
                                 Some(a) => out.push(Value::Str {
-                                    text: a.to_string(),
+                                    text: a.as_str().into(),
                                     exact: true,
                                 }),
                                 None => out.push(Value::Unknown),
@@ -234,11 +235,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 .config_kwargs()
                 .keys()
                 .map(|k| Value::Str {
-                    text: k.clone(),
+                    text: k.as_str().into(),
                     exact: true,
                 })
                 .collect(),
-            Value::Items(items) => items.to_vec(),
+            Value::Items(items) => (**items).clone(),
             _ => one(Value::Unknown),
         }
     }
@@ -249,9 +250,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             return one(Value::Unknown);
         }
         match v {
-            Value::Dict(u32::MAX, _) => Vec::new(),
+            Value::Dict(u32::MAX, _) => Values::new(),
             Value::Dict(start, scope) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 let source = self.dicts.borrow().get(start).copied();
                 match source {
                     Some(DictSource::Literal(d)) => {
@@ -304,7 +305,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             Value::Seq(..) | Value::Items(_) => normalize(self.iterate(v, depth)),
             Value::Partial(start, scope) => normalize(self.partial_contents(*start, *scope, depth)),
-            _ => Vec::new(),
+            _ => Values::new(),
         }
     }
 
@@ -368,7 +369,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     ) -> Values {
         let mut current = self.eval_in(value, scope, depth + 1);
         for step in path {
-            let mut next = Vec::new();
+            let mut next = Values::new();
             for v in &current {
                 match step {
                     Step::Iterate => next.extend(self.iterate(v, depth + 1)),
@@ -428,7 +429,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         match self.entry(v, key) {
             Entry::Found(vals) | Entry::Maybe(vals) => vals,
-            Entry::Absent => Vec::new(),
+            Entry::Absent => Values::new(),
             Entry::Unknown => one(Value::Unknown),
         }
     }
@@ -436,7 +437,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Key `key` of a dict literal or `dict(...)` call built in model.py,
     /// with what is stored into it anywhere.
     pub(super) fn dict_entry(&self, start: u32, scope: ScopeId, key: &str) -> Entry {
-        let mut out = Vec::new();
+        let mut out = Values::new();
         // The key is surely there / may be there.
         let (mut surely, mut maybe) = (false, false);
         let spread = |out: &mut Values, x: &Value, maybe: &mut bool, surely: &mut bool| match self

@@ -58,7 +58,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     ) -> Values {
         let mut classes = Vec::new();
         let narrowed = type_.is_some_and(|t| {
-            let mut types = Vec::new();
+            let mut types = Values::new();
             for v in self.eval_in(t, scope, depth + 1) {
                 match v {
                     Value::Seq(..) => types.extend(self.iterate(&v, depth + 1)),
@@ -74,7 +74,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     _ => false,
                 })
         });
-        let mut out = Vec::new();
+        let mut out = Values::new();
         if narrowed {
             out.extend(classes.into_iter().map(Value::Instance));
         } else {
@@ -104,7 +104,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub(super) fn group_attribute(&self, group: &Value, attr: &str) -> Values {
         match attr {
             "exceptions" => one(group.clone()),
-            "args" => one(Value::Items(Box::new(vec![Value::Unknown, group.clone()]))),
+            "args" => one(Value::Items(Box::new(smallvec::smallvec![
+                Value::Unknown,
+                group.clone()
+            ]))),
             _ => one(Value::Unknown),
         }
     }
@@ -121,7 +124,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             return None;
         }
         let family = self.class_family(class);
-        let mut held = Vec::new();
+        let mut held = Values::new();
         if family.iter().any(|&k| self.constructed_unseen(k)) {
             held.push(Value::Unknown);
         }

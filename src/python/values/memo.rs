@@ -17,7 +17,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         };
         if let Some(v) = self.attributes.borrow().get(&key) {
             self.steps.set(self.steps.get() + v.len());
-            return v.clone();
+            return copied(v);
         }
         let cycle_before = self.cycle.replace(false);
         let provisional_before = self.provisional.replace(usize::MAX);
@@ -102,11 +102,17 @@ fn family_in(all_bases: &[Vec<ClassId>], group: &[ClassId], class: ClassId) -> V
 }
 
 /// `path.attr`, without the formatting machinery (every library attribute
-/// read makes one).
-pub(super) fn join_attribute(path: &str, attr: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 1 + attr.len());
-    out.push_str(path);
-    out.push('.');
-    out.push_str(attr);
-    out
+/// read makes one): put together in a reused buffer, so that the shared
+/// text is the only allocation.
+pub(super) fn join_attribute(path: &str, attr: &str) -> std::rc::Rc<str> {
+    thread_local! {
+        static JOINED: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    JOINED.with_borrow_mut(|out| {
+        out.clear();
+        out.push_str(path);
+        out.push('.');
+        out.push_str(attr);
+        std::rc::Rc::from(out.as_str())
+    })
 }

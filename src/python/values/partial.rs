@@ -115,7 +115,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         match attr {
             "func" => self.eval_in(callee, scope, depth + 1),
             "args" => {
-                let mut held = Vec::new();
+                let mut held = Values::new();
                 for a in bound.args {
                     match a {
                         Expr::Starred(s) => {
@@ -131,13 +131,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             // A dict of the bound keywords: any of their names and values
             // under any key.
             "keywords" => {
-                let mut held = Vec::new();
+                let mut held = Values::new();
                 for k in bound.keywords {
                     let values = self.eval_in(&k.value, scope, depth + 1);
                     match &k.arg {
                         Some(name) => {
                             held.push(Value::Str {
-                                text: name.to_string(),
+                                text: name.as_str().into(),
                                 exact: true,
                             });
                             held.extend(values);

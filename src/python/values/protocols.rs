@@ -17,7 +17,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// a bare `yield` yields None).
     pub(super) fn generator(&self, func: FuncId, depth: usize) -> Value {
         let f = &self.model.functions[func];
-        let mut held = Vec::new();
+        let mut held = Values::new();
         for y in &f.yields {
             match (y.value, y.from) {
                 (None, _) => held.push(Value::None),
@@ -47,7 +47,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if !matches!(v, Value::Instance(_)) {
             return one(Value::Unknown);
         }
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for m in self.attribute(v, name, depth + 1) {
             match m {
                 Value::Function(f) if self.follows_protocol(f) => {
@@ -77,9 +77,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// `__aiter__` returns gives, awaited; unknown for anything else.
     pub(super) fn async_elements(&self, v: &Value, depth: usize) -> Values {
         match v {
-            Value::Items(items) => items.to_vec(),
+            Value::Items(items) => (**items).clone(),
             Value::Instance(_) => {
-                let mut out = Vec::new();
+                let mut out = Values::new();
                 for it in self.protocol_results(v, "__aiter__", depth + 1) {
                     match it {
                         Value::Instance(_) => {
@@ -108,7 +108,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// What `await x` gives: what the coroutines among `x` hold; unknown
     /// for anything else (a library's awaitable, an `__await__`).
     pub(super) fn awaited(&self, values: &Values) -> Values {
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for v in values {
             match v {
                 Value::Items(items) => out.extend(items.iter().cloned()),
@@ -201,7 +201,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// What calls of these plain functions may return.
     pub(super) fn results_of(&self, funcs: &[FuncId], depth: usize) -> Values {
-        let mut out = Vec::new();
+        let mut out = Values::new();
         for &g in funcs {
             let g = &self.model.functions[g];
             if g.returns.is_empty() {
