@@ -424,10 +424,9 @@ fn library_callable(v: &Value, plain: bool) -> bool {
     match v {
         Value::Lib(_) => true,
         Value::Builtin(b) => {
-            let b = b.as_str();
-            !INTROSPECTION_BUILTINS.contains(&b)
-                && !(plain && crate::python::values::CONTAINER_BUILTINS.contains(&b))
-                && b != "super"
+            !INTROSPECTION_BUILTINS.contains(b)
+                && !(plain && crate::python::values::CONTAINER_BUILTINS.contains(b))
+                && *b != "super"
         }
         _ => false,
     }
