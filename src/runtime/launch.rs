@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use super::cgroup::CgroupUsage;
@@ -163,29 +163,37 @@ extern "C" fn on_signal(signal: libc::c_int) {
 
 /// SIGINT and SIGTERM caught for the length of a run, so that the run is
 /// ended and removed (processes, cgroup, folder) before gasguard dies of
-/// them; the previous handlers are restored when dropped. (Without this,
+/// them; the previous handlers are restored when the last run in progress
+/// drops its guard (paths are checked on threads of their own: a guard of
+/// its own per run restored the default while another run went on, and
+/// the last to finish left the handler installed for good). (Without this,
 /// the death signals would still end every process of the run, but the
 /// run's folder and cgroup would stay.)
-struct Interrupts {
-    previous: Vec<(libc::c_int, libc::sigaction)>,
-}
+struct Interrupts(());
+
+/// How many runs are in progress, and the handlers the first one replaced.
+static ACTIVE: Mutex<(usize, Vec<(libc::c_int, libc::sigaction)>)> = Mutex::new((0, Vec::new()));
 
 impl Interrupts {
     fn catch() -> Interrupts {
-        CAUGHT.store(0, Ordering::SeqCst);
-        let mut previous = Vec::new();
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: sigaction with a handler that only stores an atomic.
-            unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_signal as *const () as usize;
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(signal, &action, &mut old) == 0 {
-                    previous.push((signal, old));
+        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        if active.0 == 0 {
+            // A signal caught during a run still in progress is kept.
+            CAUGHT.store(0, Ordering::SeqCst);
+            for signal in [libc::SIGINT, libc::SIGTERM] {
+                // SAFETY: sigaction with a handler that only stores an atomic.
+                unsafe {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = on_signal as *const () as usize;
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    if libc::sigaction(signal, &action, &mut old) == 0 {
+                        active.1.push((signal, old));
+                    }
                 }
             }
         }
-        Interrupts { previous }
+        active.0 += 1;
+        Interrupts(())
     }
 
     fn caught(&self) -> Option<i32> {
@@ -195,9 +203,13 @@ impl Interrupts {
 
 impl Drop for Interrupts {
     fn drop(&mut self) {
-        for (signal, old) in &self.previous {
-            // SAFETY: restores the handler sigaction returned.
-            unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
+        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        active.0 -= 1;
+        if active.0 == 0 {
+            for (signal, old) in active.1.drain(..) {
+                // SAFETY: restores the handler sigaction returned.
+                unsafe { libc::sigaction(signal, &old, std::ptr::null_mut()) };
+            }
         }
     }
 }
@@ -368,6 +380,34 @@ mod tests {
             text
         };
         (read(result_read), read(facts_read), status.success())
+    }
+
+    /// The handler installed for SIGINT now.
+    fn sigint_handler() -> usize {
+        // SAFETY: sigaction only reads the current action.
+        unsafe {
+            let mut now: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGINT, std::ptr::null(), &mut now);
+            now.sa_sigaction
+        }
+    }
+
+    #[test]
+    fn interrupts_stay_caught_until_the_last_concurrent_run_ends() {
+        let before = sigint_handler();
+        let first = Interrupts::catch();
+        // SAFETY: raise(2) of a signal whose handler only stores an atomic.
+        unsafe { libc::raise(libc::SIGINT) };
+        let second = Interrupts::catch();
+        assert_eq!(first.caught(), Some(libc::SIGINT), "forgotten by a new run");
+        drop(first);
+        assert_eq!(
+            sigint_handler(),
+            on_signal as *const () as usize,
+            "restored while a run was in progress"
+        );
+        drop(second);
+        assert_eq!(sigint_handler(), before, "not restored after the last run");
     }
 
     #[test]
