@@ -238,3 +238,56 @@ fn ctrl_c_ends_the_whole_run_and_leaves_nothing() {
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
     assert_nothing_left(pid);
 }
+
+/// The sandbox's entry point started without its pipes on 3 and 4.
+fn sandbox_exec_with(three_is_a_pipe: bool) -> (Option<i32>, String) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let (read, write) = std::io::pipe().expect("pipe");
+    let fd = write.as_raw_fd();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gasguard"));
+    // Any policy: the pipes are checked before it is read.
+    command
+        .args(["__sandbox-exec", "e30="])
+        .stdin(std::process::Stdio::null());
+    // SAFETY: dup2 and close between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            // 4 is never a pipe here; 3 is one, or nothing. The pipe may
+            // sit on 3 or 4 itself: moved out of the way first.
+            let pipe = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
+            libc::dup2(0, 4);
+            if three_is_a_pipe {
+                libc::dup2(pipe, 3);
+            } else {
+                libc::close(3);
+            }
+            Ok(())
+        });
+    }
+    let out = command.output().expect("run gasguard");
+    drop((read, write));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_sandbox_refuses_to_start_without_its_result_and_facts_pipes() {
+    // A run whose result or facts pipe was lost on the way (a hand-down
+    // bug) stops with a reason, as a sandbox that cannot be enforced:
+    // never a run whose observed calls or result silently vanish.
+    let (code, err) = sandbox_exec_with(false);
+    assert_eq!(code, Some(121), "{err}");
+    assert!(
+        err.contains("the result pipe was not handed down on descriptor 3"),
+        "{err}"
+    );
+    let (code, err) = sandbox_exec_with(true);
+    assert_eq!(code, Some(121), "{err}");
+    assert!(
+        err.contains("the facts pipe was not handed down on descriptor 4"),
+        "{err}"
+    );
+}

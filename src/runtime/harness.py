@@ -35,9 +35,12 @@ mark("start")
 
 
 def emit():
-    data = json.dumps(result, default=str).encode()[: 1 << 20]
+    data = memoryview(json.dumps(result, default=str).encode()[: 1 << 20])
+    # A write to a pipe may be partial (a signal while the pipe is full):
+    # write the rest until all of it is out.
     try:
-        os.write(RESULT_FD, data)
+        while data:
+            data = data[os.write(RESULT_FD, data):]
     except OSError:
         pass
 

@@ -9,17 +9,16 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use super::cgroup::CgroupUsage;
-use super::observe::{FACTS_FD, Fact};
+use super::observe::{FACTS_FD, Fact, RESULT_FD};
 use super::profile::Plan;
 use super::{HarnessResult, RuntimeOptions, Unavailable, trampoline};
 
 const CAPTURE_LIMIT: usize = 64 * 1024;
 const RESULT_LIMIT: usize = 1 << 20;
-const RESULT_FD: i32 = 3;
 
 /// What a run left behind, for `verdict`.
 pub struct Outcome {
@@ -66,18 +65,11 @@ pub fn launch(plan: &mut Plan, options: &RuntimeOptions) -> Result<Outcome, Unav
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: only async-signal-safe calls (dup, dup2, prctl) between fork and exec.
+    // SAFETY: only async-signal-safe calls (fcntl, dup2, close, prctl)
+    // between fork and exec.
     unsafe {
         command.pre_exec(move || {
-            // Move both out of the way first: either may sit on 3 or 4.
-            let r = libc::dup(result_fd);
-            let f = libc::dup(facts_fd);
-            if r == -1 || f == -1 || libc::dup2(r, RESULT_FD) == -1 || libc::dup2(f, FACTS_FD) == -1
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::close(r);
-            libc::close(f);
+            hand_down(result_fd, facts_fd)?;
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
@@ -171,29 +163,37 @@ extern "C" fn on_signal(signal: libc::c_int) {
 
 /// SIGINT and SIGTERM caught for the length of a run, so that the run is
 /// ended and removed (processes, cgroup, folder) before gasguard dies of
-/// them; the previous handlers are restored when dropped. (Without this,
+/// them; the previous handlers are restored when the last run in progress
+/// drops its guard (paths are checked on threads of their own: a guard of
+/// its own per run restored the default while another run went on, and
+/// the last to finish left the handler installed for good). (Without this,
 /// the death signals would still end every process of the run, but the
 /// run's folder and cgroup would stay.)
-struct Interrupts {
-    previous: Vec<(libc::c_int, libc::sigaction)>,
-}
+struct Interrupts(());
+
+/// How many runs are in progress, and the handlers the first one replaced.
+static ACTIVE: Mutex<(usize, Vec<(libc::c_int, libc::sigaction)>)> = Mutex::new((0, Vec::new()));
 
 impl Interrupts {
     fn catch() -> Interrupts {
-        CAUGHT.store(0, Ordering::SeqCst);
-        let mut previous = Vec::new();
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: sigaction with a handler that only stores an atomic.
-            unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_signal as *const () as usize;
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(signal, &action, &mut old) == 0 {
-                    previous.push((signal, old));
+        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        if active.0 == 0 {
+            // A signal caught during a run still in progress is kept.
+            CAUGHT.store(0, Ordering::SeqCst);
+            for signal in [libc::SIGINT, libc::SIGTERM] {
+                // SAFETY: sigaction with a handler that only stores an atomic.
+                unsafe {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = on_signal as *const () as usize;
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    if libc::sigaction(signal, &action, &mut old) == 0 {
+                        active.1.push((signal, old));
+                    }
                 }
             }
         }
-        Interrupts { previous }
+        active.0 += 1;
+        Interrupts(())
     }
 
     fn caught(&self) -> Option<i32> {
@@ -203,9 +203,13 @@ impl Interrupts {
 
 impl Drop for Interrupts {
     fn drop(&mut self) {
-        for (signal, old) in &self.previous {
-            // SAFETY: restores the handler sigaction returned.
-            unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
+        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        active.0 -= 1;
+        if active.0 == 0 {
+            for (signal, old) in active.1.drain(..) {
+                // SAFETY: restores the handler sigaction returned.
+                unsafe { libc::sigaction(signal, &old, std::ptr::null_mut()) };
+            }
         }
     }
 }
@@ -265,6 +269,7 @@ fn capture(mut reader: impl Read + Send + 'static, limit: usize) -> mpsc::Receiv
         let mut buf = [0u8; 8192];
         loop {
             match reader.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     let room = limit.saturating_sub(kept.len()).min(n);
@@ -278,6 +283,28 @@ fn capture(mut reader: impl Read + Send + 'static, limit: usize) -> mpsc::Receiv
     rx
 }
 
+/// Between fork and exec: puts `result` on [`RESULT_FD`] and `facts` on
+/// [`FACTS_FD`], without close-on-exec. Each is first copied above both
+/// targets: either may sit on 3 or 4 already, and a plain `dup` lands on
+/// 3 or 4 whenever the parent had one free at fork (other checking threads
+/// open and close files all the time), after which closing that copy
+/// closed the descriptor just put in place and the run's result (or
+/// facts) silently never came back.
+fn hand_down(result: i32, facts: i32) -> std::io::Result<()> {
+    let above = FACTS_FD.max(RESULT_FD) + 1;
+    // SAFETY: fcntl, dup2 and close on descriptor numbers only.
+    unsafe {
+        let r = libc::fcntl(result, libc::F_DUPFD_CLOEXEC, above);
+        let f = libc::fcntl(facts, libc::F_DUPFD_CLOEXEC, above);
+        if r == -1 || f == -1 || libc::dup2(r, RESULT_FD) == -1 || libc::dup2(f, FACTS_FD) == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+        libc::close(r);
+        libc::close(f);
+    }
+    Ok(())
+}
+
 fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
     let mut fds = [0i32; 2];
     // SAFETY: pipe2 fills two valid descriptors on success.
@@ -286,4 +313,125 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
     }
     // SAFETY: both descriptors are fresh and owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where a descriptor of the child sits at fork, before `hand_down`.
+    #[derive(Clone, Copy, Debug)]
+    enum Slot {
+        Free,
+        /// Taken by something else (/dev/null).
+        Other,
+        /// Already the result's pipe (close-on-exec, as gasguard's are).
+        Result,
+        Facts,
+    }
+
+    /// Runs `sh` after `hand_down` with the child's descriptors 3 and 4 as
+    /// given at fork, and returns what it wrote to 3 and to 4 as they
+    /// arrive on the result and facts pipes.
+    fn handed(three: Slot, four: Slot) -> (String, String, bool) {
+        let (result_read, result_write) = pipe().expect("pipe");
+        let (facts_read, facts_write) = pipe().expect("pipe");
+        let (result_fd, facts_fd) = (result_write.as_raw_fd(), facts_write.as_raw_fd());
+        let mut command = Command::new("/bin/sh");
+        command
+            .args(["-c", "printf result >&3; printf facts >&4"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: dup3, close, fcntl, dup2 between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                // Out of the way of 3 and 4 first, close-on-exec as before.
+                let r = libc::fcntl(result_fd, libc::F_DUPFD_CLOEXEC, 10);
+                let f = libc::fcntl(facts_fd, libc::F_DUPFD_CLOEXEC, 10);
+                let mut at = (r, f);
+                for (fd, slot) in [(3, three), (4, four)] {
+                    match slot {
+                        Slot::Free => {
+                            libc::close(fd);
+                        }
+                        Slot::Other => {
+                            libc::dup3(0, fd, libc::O_CLOEXEC);
+                        }
+                        Slot::Result => {
+                            libc::dup3(r, fd, libc::O_CLOEXEC);
+                            at.0 = fd;
+                        }
+                        Slot::Facts => {
+                            libc::dup3(f, fd, libc::O_CLOEXEC);
+                            at.1 = fd;
+                        }
+                    }
+                }
+                hand_down(at.0, at.1)
+            });
+        }
+        let status = command.status().expect("run sh");
+        drop((result_write, facts_write));
+        let read = |fd: OwnedFd| {
+            let mut text = String::new();
+            std::fs::File::from(fd)
+                .read_to_string(&mut text)
+                .expect("read");
+            text
+        };
+        (read(result_read), read(facts_read), status.success())
+    }
+
+    /// The handler installed for SIGINT now.
+    fn sigint_handler() -> usize {
+        // SAFETY: sigaction only reads the current action.
+        unsafe {
+            let mut now: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGINT, std::ptr::null(), &mut now);
+            now.sa_sigaction
+        }
+    }
+
+    #[test]
+    fn interrupts_stay_caught_until_the_last_concurrent_run_ends() {
+        let before = sigint_handler();
+        let first = Interrupts::catch();
+        // SAFETY: raise(2) of a signal whose handler only stores an atomic.
+        unsafe { libc::raise(libc::SIGINT) };
+        let second = Interrupts::catch();
+        assert_eq!(first.caught(), Some(libc::SIGINT), "forgotten by a new run");
+        drop(first);
+        assert_eq!(
+            sigint_handler(),
+            on_signal as *const () as usize,
+            "restored while a run was in progress"
+        );
+        drop(second);
+        assert_eq!(sigint_handler(), before, "not restored after the last run");
+    }
+
+    #[test]
+    fn the_result_and_facts_pipes_arrive_on_3_and_4_whatever_was_free_at_fork() {
+        use Slot::*;
+        // (Free, Other) is the flaky R013 of a multi-path check: another
+        // checking thread had just closed its file on 3.
+        let wrong: Vec<String> = [
+            (Other, Other),
+            (Free, Other),
+            (Other, Free),
+            (Free, Free),
+            (Result, Facts),
+            (Facts, Result),
+            (Result, Free),
+            (Free, Facts),
+        ]
+        .into_iter()
+        .filter_map(|(three, four)| {
+            let got = handed(three, four);
+            (got != ("result".into(), "facts".into(), true))
+                .then(|| format!("3 {three:?}, 4 {four:?} at fork: got {got:?}"))
+        })
+        .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
 }

@@ -6,7 +6,8 @@
 //! the submission on the host; `profile` builds the sandbox policy as data
 //! (CPU or CUDA); `cgroup` bounds the run as a whole; `launch` starts
 //! `gasguard __sandbox-exec` and collects what comes back; `trampoline`
-//! (namespaces, ids), `supervisor` (PID 1: reaping, observing), `mounts`,
+//! (namespaces, ids), `supervisor` (PID 1: reaping, observing; the
+//! harness's stage marks in `stage_marks`), `mounts`,
 //! `landlock`, `seccomp` and `notify` apply the policy; `observe` judges
 //! observed calls; `verdict` turns it all into diagnostics.
 //!
@@ -37,6 +38,7 @@ pub mod observe;
 pub mod profile;
 pub mod sandbox_policy;
 pub mod seccomp;
+pub mod stage_marks;
 pub mod supervisor;
 pub mod trampoline;
 pub mod verdict;

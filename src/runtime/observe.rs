@@ -15,6 +15,9 @@ use super::notify::{Call, Memory};
 use super::sandbox_policy::SandboxPolicy;
 use super::seccomp::{Observe, Observed};
 
+/// The harness's result pipe to gasguard, from the trampoline to the
+/// model's process.
+pub const RESULT_FD: i32 = 3;
 /// The supervisor's pipe to gasguard, in the trampoline and supervisor.
 pub const FACTS_FD: i32 = 4;
 /// The harness's stage marks to the supervisor, in the model's process.

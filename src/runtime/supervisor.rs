@@ -13,9 +13,8 @@
 
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -25,6 +24,7 @@ use super::notify::{self, Listener, Memory};
 use super::observe::{Answer, FACTS_FD, Fact, Judge, STAGE_FD};
 use super::sandbox_policy::SandboxPolicy;
 use super::seccomp::Observe;
+use super::stage_marks::StageMarks;
 use super::trampoline::{EXIT_CANNOT_ENFORCE, EXIT_EXEC_FAILED, EXIT_SIGNAL_BASE, die};
 use super::{landlock, mounts, seccomp};
 
@@ -122,17 +122,17 @@ pub fn main(
                 );
             }
         };
-        let recording = Arc::new(AtomicBool::new(false));
+        let marks = Arc::new(StageMarks::new(stage_r, start));
         let judge = Judge::new(policy);
         let rows = seccomp::observed(policy.cuda);
         {
-            let recording = Arc::clone(&recording);
+            let marks = Arc::clone(&marks);
             let send = send.clone();
-            std::thread::spawn(move || answer(&listener, &judge, &rows, &recording, &send));
+            std::thread::spawn(move || answer(&listener, &judge, &rows, &marks, &send));
         }
         {
             let send = send.clone();
-            std::thread::spawn(move || stages(stage_r, start, &recording, &send));
+            std::thread::spawn(move || marks.follow(&send));
         }
         let _ = File::from(ack_w).write_all(b"1");
     }
@@ -227,11 +227,14 @@ fn model(
 /// Answers observed calls until the listener is gone. Records only once
 /// the harness has marked the start of the model's code: libraries probe
 /// sockets and files while they are imported, before any model code runs.
+/// (`import-model` is written before the model's code runs, so the model
+/// cannot delay it, and recording then never stops; later marks are the
+/// model's word like everything in its process.)
 fn answer(
     listener: &Listener,
     judge: &Judge,
     rows: &[Observe],
-    recording: &AtomicBool,
+    marks: &StageMarks,
     send: &impl Fn(&Fact),
 ) {
     let mut sent = 0usize;
@@ -246,7 +249,7 @@ fn answer(
         let valid = listener.still_valid(call.id);
         // Forbidden calls are recorded whenever they come; the rest from
         // the model's first line on.
-        let record = answer == Answer::Kill || recording.load(Ordering::SeqCst);
+        let record = answer == Answer::Kill || marks.recording(send);
         match answer {
             Answer::Continue => listener.allow(call.id),
             Answer::Deny(errno) => listener.deny(call.id, errno),
@@ -262,28 +265,6 @@ fn answer(
         {
             sent += 1;
             send(&fact);
-        }
-    }
-}
-
-/// Reads the harness's stage marks. `start` and `import-libraries` come
-/// before any model code; `import-model` is written before the model's
-/// code runs, so the model cannot delay it, and recording then never
-/// stops. Later marks are the model's word like everything in its process.
-fn stages(read: OwnedFd, start: Instant, recording: &AtomicBool, send: &impl Fn(&Fact)) {
-    let mut seen = 0;
-    for line in BufReader::new(File::from(read)).lines() {
-        let Ok(stage) = line else { break };
-        // Everything from `import-model` on is the model's doing.
-        if !matches!(stage.as_str(), "start" | "import-libraries") {
-            recording.store(true, Ordering::SeqCst);
-        }
-        seen += 1;
-        if seen <= 16 {
-            send(&Fact::Stage {
-                stage: crate::sanitize::sanitize(&stage.chars().take(40).collect::<String>()),
-                ms: start.elapsed().as_millis() as u64,
-            });
         }
     }
 }

@@ -10,7 +10,7 @@ use std::ffi::CString;
 
 use base64::Engine;
 
-use super::observe::FACTS_FD;
+use super::observe::{FACTS_FD, RESULT_FD};
 use super::sandbox_policy::SandboxPolicy;
 use super::supervisor::{self, Exec};
 use super::{landlock, mounts, seccomp};
@@ -43,6 +43,17 @@ pub fn encode(policy: &SandboxPolicy) -> String {
 
 /// Entry point of `gasguard __sandbox-exec`.
 pub fn main(encoded: &str) -> ! {
+    // Checked before this process opens anything that could take their
+    // place: without these two pipes the supervisor's facts or the
+    // harness's result would vanish without a word.
+    for (fd, what) in [(RESULT_FD, "result"), (FACTS_FD, "facts")] {
+        if !is_pipe(fd) {
+            die(
+                EXIT_CANNOT_ENFORCE,
+                &format!("the {what} pipe was not handed down on descriptor {fd}"),
+            );
+        }
+    }
     let policy: SandboxPolicy = match base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|e| e.to_string())
@@ -153,6 +164,14 @@ pub fn main(encoded: &str) -> ! {
                 std::process::exit(libc::WEXITSTATUS(status));
             }
         }
+    }
+}
+
+fn is_pipe(fd: i32) -> bool {
+    // SAFETY: fstat into a zeroed stat buffer.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO
     }
 }
 
