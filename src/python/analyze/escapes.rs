@@ -15,6 +15,10 @@ use super::*;
 /// Rounds of the escape fixed point before the file is rejected (P111).
 pub(super) const MAX_ESCAPE_ROUNDS: usize = 8;
 
+/// Evaluation steps the escape prediction may take in one file (a tenth
+/// of the walk's own budget).
+const PREDICTION_BUDGET: usize = 100_000;
+
 /// Builtins that reach an object's attributes by a name gasguard may not
 /// see (`getattr(obj, name)`).
 const ATTRIBUTE_BUILTINS: &[&str] = &["getattr", "setattr", "delattr", "vars", "dir"];
@@ -350,6 +354,17 @@ pub(super) fn predicted_escapes<'a>(
         }
         _ => false,
     };
+    // Work is bounded: past the budget, what is predicted so far is kept.
+    let spent = std::cell::Cell::new(0usize);
+    let eval = |e: &'a Expr, scope| {
+        if spent.get() > PREDICTION_BUDGET {
+            return None;
+        }
+        interp.begin();
+        let values = interp.eval(e, scope);
+        spent.set(spent.get() + interp.steps.get());
+        Some(values)
+    };
     let mut out = HashSet::new();
     let mut escape = |values: Values| {
         for v in values {
@@ -374,8 +389,7 @@ pub(super) fn predicted_escapes<'a>(
                 if let BindingKind::Value { value, scope } = &b.kind
                     && handed(value)
                 {
-                    interp.begin();
-                    escape(interp.eval(value, *scope));
+                    escape(eval(value, *scope).unwrap_or_default());
                 }
             }
         }
@@ -395,8 +409,9 @@ pub(super) fn predicted_escapes<'a>(
         {
             continue;
         }
-        interp.begin();
-        let callees = interp.eval(&c.func, site.scope);
+        let Some(callees) = eval(&c.func, site.scope) else {
+            break;
+        };
         // `sorted(xs, key=f)`: a container builtin followed only when
         // called with plain positional arguments.
         let plain = c.arguments.keywords.is_empty()
@@ -409,8 +424,7 @@ pub(super) fn predicted_escapes<'a>(
             continue;
         }
         for arg in args {
-            interp.begin();
-            escape(interp.eval(arg, site.scope));
+            escape(eval(arg, site.scope).unwrap_or_default());
         }
     }
     out
