@@ -12,6 +12,11 @@ use std::time::Instant;
 use gasguard::config::ConfigFacts;
 use gasguard::policy::Policy;
 
+// The binary's allocator (src/main.rs), so the bench times what it runs.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn typical() -> String {
     let mut parts =
         vec![std::fs::read_to_string("fixtures/python/good/timm_layers.py").expect("fixture")];
