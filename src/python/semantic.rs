@@ -274,11 +274,17 @@ pub const NODE_CLASS: u8 = 1;
 pub const NODE_LAMBDA: u8 = 2;
 pub const NODE_COMPREHENSION: u8 = 3;
 
+/// Whether a call passes positional arguments only, none of them
+/// unpacked (`f(a, b)`, not `f(*a)` or `f(a, k=b)`).
+pub fn plain_arguments(call: &ast::ExprCall) -> bool {
+    call.arguments.keywords.is_empty()
+        && !(call.arguments.args.iter()).any(|a| matches!(a, Expr::Starred(_)))
+}
+
 /// Methods that change a dict, list or set in place, and what each adds.
 fn mutation_of<'a>(method: &str, call: &'a ast::ExprCall) -> Option<Added<'a>> {
     let args = &call.arguments.args;
-    let plain =
-        !args.iter().any(|a| matches!(a, Expr::Starred(_))) && call.arguments.keywords.is_empty();
+    let plain = plain_arguments(call);
     let literal_key = |e: Option<&'a Expr>| match e {
         Some(Expr::StringLiteral(k)) => Some(k.value.to_str()),
         _ => None,

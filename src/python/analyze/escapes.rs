@@ -52,6 +52,14 @@ impl<'m> MethodIndex<'m> {
     fn of_class(&self, class: ClassId) -> &[FuncId] {
         self.by_class.get(&class).map_or(&[], Vec::as_slice)
     }
+
+    /// The methods of every class in `class`'s family: what escapes with
+    /// the class (it may be called, and any method called unbound).
+    fn of_family(&self, interp: &Interpreter<'_, '_>, class: ClassId) -> Vec<FuncId> {
+        (interp.class_family(class).into_iter())
+            .flat_map(|k| self.of_class(k).iter().copied())
+            .collect()
+    }
 }
 
 impl<'a> Analyzer<'_, 'a> {
@@ -100,10 +108,8 @@ impl<'a> Analyzer<'_, 'a> {
     /// (unbound, with any arguments): every method of its family escapes.
     fn escape_class(&mut self, class: ClassId) {
         self.instances_reach_library(class);
-        for k in self.interp.class_family(class) {
-            self.escaping
-                .extend(self.methods.of_class(k).iter().copied());
-        }
+        let methods = self.methods.of_family(&self.interp, class);
+        self.escaping.extend(methods);
     }
 
     /// Records what `expr` may be, and what the containers among it hold,
@@ -372,11 +378,7 @@ pub(super) fn predicted_escapes<'a>(
                 Value::Function(f) => {
                     out.insert(f);
                 }
-                Value::Class(k) => {
-                    for family in interp.class_family(k) {
-                        out.extend(methods.of_class(family).iter().copied());
-                    }
-                }
+                Value::Class(k) => out.extend(methods.of_family(interp, k)),
                 _ => {}
             }
         }
@@ -413,13 +415,8 @@ pub(super) fn predicted_escapes<'a>(
             break;
         };
         // `sorted(xs, key=f)`: a container builtin followed only when
-        // called with plain positional arguments.
-        let plain = c.arguments.keywords.is_empty()
-            && !c
-                .arguments
-                .args
-                .iter()
-                .any(|a| matches!(a, Expr::Starred(_)));
+        // called with plain positional arguments (as the walk does).
+        let plain = crate::python::semantic::plain_arguments(c);
         if callees.is_empty() || !callees.iter().all(|v| library_callable(v, plain)) {
             continue;
         }

@@ -787,8 +787,7 @@ impl<'m, 'a> Visitor<'a> for Analyzer<'m, 'a> {
                 // `list(x)`, `next(it)`, `enumerate(x)`: followed into
                 // their results (a `key=` function would take the elements).
                 let container_builtin = !callees.is_empty()
-                    && c.arguments.keywords.is_empty()
-                    && !c.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+                    && crate::python::semantic::plain_arguments(c)
                     && callees.iter().all(|v| matches!(v, Value::Builtin(b) if crate::python::values::CONTAINER_BUILTINS.contains(b)));
                 // `super(C, self)` with `C` a class of the file: the class
                 // only starts the look-up, and `self` must be an instance
